@@ -1,0 +1,8 @@
+"""keras_lr: learning rate schedules and callbacks for Keras 3."""
+
+from keras_lr import schedules
+from keras_lr.plot import plot_schedule
+
+__version__ = "0.1.0"
+
+__all__ = ["plot_schedule", "schedules"]

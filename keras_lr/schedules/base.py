@@ -1,0 +1,217 @@
+"""The one base class of keras_lr schedules: a formula written once, run twice.
+
+A keras_lr schedule is a pure function of the optimizer step (no state, no
+hidden counter), so resuming, logging and plotting never need to replay
+training. Each subclass declares its constructor and one method,
+`_formula(step, xp)`, written against an array namespace `xp`:
+
+- in the compiled train step, `xp` is backed by `keras.ops`, so the schedule
+  runs on every Keras backend, inside `tf.function` (also with
+  `jit_compile=True`) and under `jax.jit`;
+- on the host, `xp` is backed by NumPy, which is what `numpy(steps)` uses
+  for plots and for per-step TensorBoard logging without a device read.
+
+`keras.ops` and NumPy share the names the formulas need (`where`, `floor`,
+`sin`, `exp`, `minimum`, `searchsorted`, `take`, ...); the namespace adds the
+two things that differ: `xp.const(value)` (a constant as an array of the
+compute dtype) and `xp.to_float(x)` (a cast, e.g. of a `searchsorted` index).
+
+Precision: the graph computes in float64 where the backend allows it (the
+TensorFlow backend; JAX with `jax_enable_x64`) and float32 otherwise, then
+casts the result to `keras.config.floatx()`. Formulas are written so that
+no step loses precision to cancellation (e.g. cosine annealing as
+`sin(pi/2 * remaining / total) ** 2` rather than `1 + cos(...)`).
+"""
+
+import inspect
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_lr import _validation
+
+_LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
+
+
+def _compute_dtype():
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return "float64" if jax.config.jax_enable_x64 else "float32"
+    return "float64"
+
+
+class _HostNamespace:
+    """NumPy, plus the two helpers that `keras.ops` spells differently."""
+
+    pi = math.pi
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def const(value):
+        return np.asarray(value, dtype=np.float64)
+
+    @staticmethod
+    def to_float(x):
+        return np.asarray(x, dtype=np.float64)
+
+
+class _GraphNamespace:
+    """`keras.ops` in a fixed compute dtype."""
+
+    pi = math.pi
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def __getattr__(self, name):
+        return getattr(ops, name)
+
+    def const(self, value):
+        return ops.convert_to_tensor(value, dtype=self.dtype)
+
+    def to_float(self, x):
+        return ops.cast(x, self.dtype)
+
+
+_HOST = _HostNamespace()
+
+
+class Schedule(_LearningRateSchedule):
+    """Base class of every keras_lr learning rate schedule.
+
+    Subclasses validate their arguments in `__init__`, store each under its
+    own name (so `get_config` can echo the constructor signature), and
+    implement `_formula(step, xp)`, where `step` is a float array of
+    non-negative steps and `xp` is the array namespace described in the
+    module docstring.
+
+    The step convention is Keras's: the optimizer calls the schedule with
+    its iteration count before the update, so the first update uses step 0.
+    A negative step is treated as 0.
+    """
+
+    def _formula(self, step, xp):
+        raise NotImplementedError(
+            f"Schedule '{type(self).__name__}' must implement "
+            "`_formula(self, step, xp)`."
+        )
+
+    def __call__(self, step):
+        """The learning rate at `step` (scalar or 1-D), as a floatx tensor."""
+        dtype = _compute_dtype()
+        step = ops.convert_to_tensor(step)
+        shape = ops.shape(step)
+        # keras.ops.searchsorted on TensorFlow needs 1-D values, so every
+        # formula sees a vector; the result takes the caller's shape back.
+        flat = ops.maximum(ops.cast(ops.reshape(step, (-1,)), dtype), 0.0)
+        value = ops.broadcast_to(
+            self._formula(flat, _GraphNamespace(dtype)), ops.shape(flat)
+        )
+        return ops.cast(ops.reshape(value, shape), keras.config.floatx())
+
+    def numpy(self, steps):
+        """The same schedule evaluated on the host with NumPy.
+
+        Args:
+            steps: an int (or array of ints) of optimizer steps.
+
+        Returns:
+            A float64 NumPy array of the shape of `steps`.
+        """
+        steps = np.asarray(steps)
+        if steps.dtype == bool or not np.issubdtype(steps.dtype, np.number):
+            raise TypeError(
+                "Argument `steps` must be an integer or an array of "
+                f"integers. Received: steps={steps!r}"
+            )
+        flat = np.maximum(steps.reshape(-1).astype(np.float64), 0.0)
+        value = np.broadcast_to(self._formula(flat, _HOST), flat.shape)
+        return np.array(value, dtype=np.float64).reshape(steps.shape)
+
+    # Config, repr and equality all come from the constructor signature, so
+    # they cannot drift from it.
+
+    @classmethod
+    def _argument_names(cls):
+        parameters = inspect.signature(cls.__init__).parameters
+        return [name for name in parameters if name != "self"]
+
+    def get_config(self):
+        config = {}
+        for name in self._argument_names():
+            value = getattr(self, name)
+            if isinstance(value, _LearningRateSchedule):
+                value = keras.saving.serialize_keras_object(value)
+            elif isinstance(value, (list, tuple)) and any(
+                isinstance(v, _LearningRateSchedule) for v in value
+            ):
+                value = [keras.saving.serialize_keras_object(v) for v in value]
+            config[name] = value
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name, value in config.items():
+            if _is_serialized_object(value):
+                config[name] = keras.saving.deserialize_keras_object(value)
+            elif isinstance(value, list) and value and all(
+                _is_serialized_object(v) for v in value
+            ):
+                config[name] = [
+                    keras.saving.deserialize_keras_object(v) for v in value
+                ]
+        return cls(**config)
+
+    def __repr__(self):
+        arguments = ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in self._argument_names()
+        )
+        return f"{type(self).__name__}({arguments})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.get_config() == (
+            other.get_config()
+        )
+
+    def __hash__(self):
+        return hash((type(self).__name__, repr(self)))
+
+
+def _is_serialized_object(value):
+    return isinstance(value, dict) and "class_name" in value
+
+
+def evaluate(schedule, steps):
+    """Host values of any learning rate schedule, as a float64 array.
+
+    A keras_lr schedule uses its NumPy twin. Any other
+    `LearningRateSchedule` (Keras's built-ins, a user's own) is evaluated
+    through `keras.ops` on a vector of steps, falling back to one call per
+    step for a schedule that only accepts scalars. A float is a constant.
+
+    Args:
+        schedule: a `LearningRateSchedule` or a float.
+        steps: an int or an array of ints.
+    """
+    steps = np.asarray(steps)
+    if isinstance(schedule, Schedule):
+        return schedule.numpy(steps)
+    if not isinstance(schedule, _LearningRateSchedule):
+        rate = _validation.check_learning_rate("schedule", schedule)
+        return np.full(steps.shape, rate, dtype=np.float64)
+    flat = steps.reshape(-1).astype("int64")
+    try:
+        values = ops.convert_to_numpy(schedule(ops.convert_to_tensor(flat)))
+        values = np.broadcast_to(values, flat.shape)
+    except Exception:  # A scalar-only schedule: evaluate step by step.
+        values = [
+            ops.convert_to_numpy(schedule(ops.convert_to_tensor(s)))
+            for s in flat
+        ]
+    return np.asarray(values, dtype=np.float64).reshape(steps.shape)
