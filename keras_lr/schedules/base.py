@@ -13,8 +13,10 @@ training. Each subclass declares its constructor and one method,
 
 `keras.ops` and NumPy share the names the formulas need (`where`, `floor`,
 `sin`, `exp`, `minimum`, `searchsorted`, `take`, ...); the namespace adds the
-two things that differ: `xp.const(value)` (a constant as an array of the
-compute dtype) and `xp.to_float(x)` (a cast, e.g. of a `searchsorted` index).
+few things that differ: `xp.const(value)` (a constant as an array of the
+compute dtype), `xp.to_float(x)` (a cast, e.g. of a `searchsorted` index) and
+`xp.schedule(inner, step)` (a nested schedule evaluated the same way: on the
+host through `evaluate`, in the graph by calling it).
 
 Precision: the graph computes in float64 where the backend allows it (the
 TensorFlow backend; JAX with `jax_enable_x64`) and float32 otherwise, then
@@ -59,6 +61,10 @@ class _HostNamespace:
     def to_float(x):
         return np.asarray(x, dtype=np.float64)
 
+    @staticmethod
+    def schedule(schedule, step):
+        return evaluate(schedule, step)
+
 
 class _GraphNamespace:
     """`keras.ops` in a fixed compute dtype."""
@@ -76,6 +82,9 @@ class _GraphNamespace:
 
     def to_float(self, x):
         return ops.cast(x, self.dtype)
+
+    def schedule(self, schedule, step):
+        return ops.cast(schedule(step), self.dtype)
 
 
 _HOST = _HostNamespace()
@@ -205,7 +214,9 @@ def evaluate(schedule, steps):
     if not isinstance(schedule, _LearningRateSchedule):
         rate = _validation.check_learning_rate("schedule", schedule)
         return np.full(steps.shape, rate, dtype=np.float64)
-    flat = steps.reshape(-1).astype("int64")
+    # Integer steps stay integers; fractional ones (e.g. epochs) stay floats.
+    flat = steps.reshape(-1)
+    flat = flat.astype("int64" if np.issubdtype(flat.dtype, np.integer) else "float64")
     try:
         values = ops.convert_to_numpy(schedule(ops.convert_to_tensor(flat)))
         values = np.broadcast_to(values, flat.shape)
