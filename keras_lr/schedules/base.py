@@ -192,6 +192,27 @@ class Schedule(_LearningRateSchedule):
         return hash((type(self).__name__, repr(self)))
 
 
+def exp_of_product(n, c, xp):
+    """`exp(n * c)` for integer-valued `n >= 0` and a host float `c`.
+
+    Accurate to a few float32 ulps however large `n * c` grows (a plain
+    `exp(n * c)` in float32 carries the rounding of the product, about
+    `6e-8 * |n * c|` relative, so an exponential decay by a factor of 1e5
+    would be off by 1e-6). `c` is split into a 12-bit head and a tail, and
+    `n` (exact in float32 below 2**24) into a multiple of 4096 and a rest, so
+    that the large partial products are exact.
+    """
+    if c == 0.0:
+        return xp.exp(n * 0.0)
+    mantissa, exponent = math.frexp(c)
+    head = math.ldexp(round(mantissa * 4096.0) / 4096.0, exponent)
+    tail = c - head
+    n_high = xp.floor(n / 4096.0) * 4096.0
+    return (
+        xp.exp(n_high * head) * xp.exp((n - n_high) * head) * xp.exp(n * tail)
+    )
+
+
 def _is_serialized_object(value):
     return isinstance(value, dict) and "class_name" in value
 

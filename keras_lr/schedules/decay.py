@@ -6,6 +6,7 @@ import keras
 
 from keras_lr import _validation
 from keras_lr.schedules.base import Schedule
+from keras_lr.schedules.base import exp_of_product
 
 
 def _check_gamma(gamma):
@@ -142,16 +143,18 @@ class ExponentialDecay(Schedule):
         )
 
     def _formula(self, step, xp):
-        periods = step / self.decay_steps
+        # rate ** p as exp(p * log(rate)), with the log taken in float64 on
+        # the host: a float32 graph (JAX) stays accurate over long decays,
+        # where rate ** p would carry the rounding of `rate` into every power.
+        log_rate = math.log(self.decay_rate)
         if self.staircase:
-            periods = xp.floor(periods)
-        # exp(p * log(rate)) with the log taken in float64 on the host keeps
-        # a float32 graph accurate over long decays (rate ** p would carry
-        # the rounding of `rate` to float32 into every power).
-        decayed = self.initial_learning_rate * xp.exp(
-            periods * math.log(self.decay_rate)
+            periods = xp.floor(step / self.decay_steps)
+            decayed = exp_of_product(periods, log_rate, xp)
+        else:
+            decayed = exp_of_product(step, log_rate / self.decay_steps, xp)
+        return xp.maximum(
+            self.initial_learning_rate * decayed, self.min_learning_rate
         )
-        return xp.maximum(decayed, self.min_learning_rate)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
