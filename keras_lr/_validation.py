@@ -156,3 +156,17 @@ def check_not_above(name, value, other_name, other):
     if value > other:
         _fail(name, f"<= `{other_name}` ({other!r})", value)
     return value
+
+
+def check_schedule(name, value):
+    """A `keras.optimizers.schedules.LearningRateSchedule` instance."""
+    import keras
+
+    if not isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
+        _fail(
+            name,
+            "a `keras.optimizers.schedules.LearningRateSchedule` instance",
+            value,
+            TypeError,
+        )
+    return value
