@@ -8,6 +8,9 @@ from keras_lr.schedules.base import Schedule
 from keras_lr.schedules.base import evaluate
 from keras_lr.schedules.cosine import CosineAnnealing
 from keras_lr.schedules.cosine import CosineRestarts
+from keras_lr.schedules.cyclical import CyclicalLearningRate
+from keras_lr.schedules.cyclical import OneCycle
+from keras_lr.schedules.cyclical import WarmupStableDecay
 from keras_lr.schedules.decay import ExponentialDecay
 from keras_lr.schedules.decay import InverseTimeDecay
 from keras_lr.schedules.decay import MultiStepDecay
@@ -16,6 +19,9 @@ from keras_lr.schedules.decay import StepDecay
 from keras_lr.schedules.piecewise import Constant
 from keras_lr.schedules.piecewise import PiecewiseConstant
 from keras_lr.schedules.piecewise import PiecewiseLinear
+from keras_lr.schedules.wrappers import Epochs
+from keras_lr.schedules.wrappers import Sequential
+from keras_lr.schedules.wrappers import Warmup
 
 #: Every public keras_lr schedule class, in the order the docs list them.
 ALL_SCHEDULES = (
@@ -29,6 +35,12 @@ ALL_SCHEDULES = (
     PolynomialDecay,
     CosineAnnealing,
     CosineRestarts,
+    CyclicalLearningRate,
+    OneCycle,
+    WarmupStableDecay,
+    Warmup,
+    Sequential,
+    Epochs,
 )
 
 _KERAS_SCHEDULES = (

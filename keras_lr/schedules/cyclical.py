@@ -1,0 +1,362 @@
+"""Cyclical, one-cycle and warmup-stable-decay schedules."""
+
+import math
+
+import keras
+
+from keras_lr import _validation
+from keras_lr.schedules.base import Schedule
+from keras_lr.schedules.base import exp_of_product
+from keras_lr.schedules.wrappers import _shape_factor
+
+
+@keras.saving.register_keras_serializable(package="keras_lr")
+class CyclicalLearningRate(Schedule):
+    """Cyclical learning rate (CLR, Smith 2017): triangles between two rates.
+
+    Each cycle rises linearly from `initial_learning_rate` to
+    `maximal_learning_rate` over `step_size` steps, then falls back over
+    `step_size_down` steps (`step_size` when `None`):
+
+    ```python
+    period = step_size + step_size_down
+    cycle = floor(step / period)                 # 0, 1, 2, ...
+    x = step - cycle * period                    # position in the cycle
+    f = x / step_size                   if x <= step_size
+        (period - x) / step_size_down   otherwise
+    lr(step) = initial + (maximal - initial) * f * scale
+    # scale: 1 ("triangular"), 1 / 2 ** cycle ("triangular2"),
+    #        gamma ** step ("exp_range")
+    ```
+
+    Equals PyTorch's `CyclicLR(base_lr=initial_learning_rate,
+    max_lr=maximal_learning_rate, step_size_up=step_size,
+    step_size_down=step_size_down, mode=mode, gamma=gamma)` step for step,
+    asymmetric cycles included (momentum cycling is not part of a learning
+    rate schedule). With `step_size_down=None` it equals tensorflow-addons'
+    `TriangularCyclicalLearningRate`, `Triangular2CyclicalLearningRate`
+    and `ExponentialCyclicalLearningRate`, whose argument names it keeps:
+    migrating is a change of class name plus `mode`. TFA's generic
+    `CyclicalLearningRate` took a Python `scale_fn`, which a `.keras` file
+    cannot store safely; keras_lr names the three scalings with `mode`
+    instead (for another shape, write a `Schedule` subclass).
+
+    Args:
+        initial_learning_rate: the low end of each cycle, and the rate at
+            step 0.
+        maximal_learning_rate: the high end of the first cycle, at least
+            `initial_learning_rate`.
+        step_size: steps from the low end to the high end, a positive
+            integer (PyTorch's `step_size_up`).
+        step_size_down: steps back down, a positive integer, or `None` for
+            `step_size` (symmetric cycles).
+        mode: `"triangular"` (every cycle the same), `"triangular2"` (the
+            amplitude halves each cycle) or `"exp_range"` (the amplitude
+            shrinks by `gamma` every step).
+        gamma: the per-step factor of `"exp_range"`, in (0, 1]; must stay
+            1.0 with the other modes, which ignore it in PyTorch.
+
+    Example:
+
+    >>> schedule = CyclicalLearningRate(0.001, 0.006, step_size=4,
+    ...                                 mode="triangular2")
+    >>> schedule.numpy([0, 2, 4, 6, 8, 12, 16]).round(6).tolist()
+    [0.001, 0.0035, 0.006, 0.0035, 0.001, 0.0035, 0.001]
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate,
+        maximal_learning_rate,
+        step_size,
+        step_size_down=None,
+        mode="triangular",
+        gamma=1.0,
+    ):
+        self.initial_learning_rate = _validation.check_learning_rate(
+            "initial_learning_rate", initial_learning_rate
+        )
+        self.maximal_learning_rate = _validation.check_learning_rate(
+            "maximal_learning_rate", maximal_learning_rate
+        )
+        _validation.check_not_above(
+            "initial_learning_rate",
+            self.initial_learning_rate,
+            "maximal_learning_rate",
+            self.maximal_learning_rate,
+        )
+        self.step_size = _validation.check_positive_int("step_size", step_size)
+        self.step_size_down = (
+            None
+            if step_size_down is None
+            else _validation.check_positive_int("step_size_down", step_size_down)
+        )
+        self.mode = _validation.check_choice(
+            "mode", mode, ("triangular", "triangular2", "exp_range")
+        )
+        self.gamma = _validation.check_number(
+            "gamma", gamma, minimum=0.0, maximum=1.0, open_min=True
+        )
+        if self.mode != "exp_range" and self.gamma != 1.0:
+            raise ValueError(
+                'Argument `gamma` must be 1.0 unless mode="exp_range" (it '
+                f"has no effect with mode={self.mode!r}). Received: "
+                f"gamma={gamma!r}"
+            )
+
+    def _formula(self, step, xp):
+        up = float(self.step_size)
+        down = float(self.step_size_down or self.step_size)
+        period = up + down
+        cycle = xp.floor(step / period)
+        position = step - cycle * period
+        # Distances to the low end, so that the rate near it keeps its
+        # precision in float32.
+        factor = xp.where(
+            position <= up, position / up, (period - position) / down
+        )
+        if self.mode == "triangular2":
+            factor = factor * xp.power(0.5, cycle)
+        elif self.mode == "exp_range":
+            factor = factor * exp_of_product(step, math.log(self.gamma), xp)
+        return self.initial_learning_rate + (
+            self.maximal_learning_rate - self.initial_learning_rate
+        ) * factor
+
+
+@keras.saving.register_keras_serializable(package="keras_lr")
+class OneCycle(Schedule):
+    """The 1cycle policy (Smith & Topin 2018), as PyTorch's `OneCycleLR`.
+
+    With `initial = maximal_learning_rate / div_factor` and
+    `final = initial / final_div_factor`, the rate follows phases that end
+    at these steps (PyTorch's own, fractional ones included):
+
+    ```python
+    # two phases (default)           # three_phase=True
+    initial -> maximal  at  pct_start * total_steps - 1
+    maximal -> final    at  total_steps - 1
+                                     initial -> maximal  at  pct_start * total_steps - 1
+                                     maximal -> initial  at  2 * pct_start * total_steps - 2
+                                     initial -> final    at  total_steps - 1
+    # within a phase from rate a (at step s0) to rate b (at step s1):
+    pct = (step - s0) / (s1 - s0)
+    lr = b + (a - b) * (1 + cos(pi * pct)) / 2     # anneal_strategy="cos"
+    lr = a + (b - a) * pct                        # anneal_strategy="linear"
+    ```
+
+    Equals `torch.optim.lr_scheduler.OneCycleLR(max_lr=maximal_learning_rate,
+    total_steps=total_steps, pct_start=pct_start,
+    anneal_strategy=anneal_strategy, div_factor=div_factor,
+    final_div_factor=final_div_factor, three_phase=three_phase)` for steps 0
+    to `total_steps - 1`. Differences: PyTorch raises an error past
+    `total_steps` (and extrapolates at `total_steps` itself), while keras_lr
+    holds the final rate from step `total_steps - 1` on, so training longer
+    is harmless; PyTorch also cycles momentum, which is not part of a
+    learning rate schedule; and keras_lr refuses a `pct_start` that leaves a
+    phase empty, where PyTorch divides by zero or runs a phase backwards.
+    Give `total_steps` as `epochs * steps_per_epoch`.
+
+    Args:
+        maximal_learning_rate: the peak rate.
+        total_steps: the length of the cycle, a positive integer.
+        pct_start: the fraction of `total_steps` spent rising, in (0, 1).
+            Every phase must last longer than 0 steps.
+        anneal_strategy: `"cos"` or `"linear"`.
+        div_factor: `initial = maximal_learning_rate / div_factor`, > 0.
+        final_div_factor: `final = initial / final_div_factor`, > 0.
+        three_phase: add a phase back down to `initial` before the final
+            anneal (fastai's and PyTorch's `three_phase`).
+
+    Example:
+
+    >>> schedule = OneCycle(0.1, total_steps=100, pct_start=0.25,
+    ...                     anneal_strategy="linear", div_factor=10.0,
+    ...                     final_div_factor=100.0)
+    >>> schedule.numpy([0, 24, 99, 200]).round(6).tolist()
+    [0.01, 0.1, 0.0001, 0.0001]
+    """
+
+    def __init__(
+        self,
+        maximal_learning_rate,
+        total_steps,
+        pct_start=0.3,
+        anneal_strategy="cos",
+        div_factor=25.0,
+        final_div_factor=1e4,
+        three_phase=False,
+    ):
+        self.maximal_learning_rate = _validation.check_learning_rate(
+            "maximal_learning_rate", maximal_learning_rate
+        )
+        self.total_steps = _validation.check_positive_int(
+            "total_steps", total_steps
+        )
+        self.pct_start = _validation.check_number(
+            "pct_start", pct_start, minimum=0.0, maximum=1.0, open_min=True
+        )
+        self.anneal_strategy = _validation.check_choice(
+            "anneal_strategy", anneal_strategy, ("cos", "linear")
+        )
+        self.div_factor = _validation.check_number(
+            "div_factor", div_factor, minimum=0.0, open_min=True
+        )
+        self.final_div_factor = _validation.check_number(
+            "final_div_factor", final_div_factor, minimum=0.0, open_min=True
+        )
+        self.three_phase = _validation.check_bool("three_phase", three_phase)
+        ends = self._phase_ends()
+        if any(end <= start for start, end in zip([0.0] + ends, ends)):
+            raise ValueError(
+                "Argument `pct_start` must leave every phase longer than 0 "
+                f"steps; with total_steps={self.total_steps} the phases "
+                f"would end at steps {ends}. Received: pct_start={pct_start!r}"
+            )
+
+    def _phase_ends(self):
+        """PyTorch's last step of each phase (possibly fractional)."""
+        first = float(self.pct_start * self.total_steps) - 1
+        last = float(self.total_steps - 1)
+        if self.three_phase:
+            return [first, float(2 * self.pct_start * self.total_steps) - 2, last]
+        return [first, last]
+
+    def _formula(self, step, xp):
+        initial = self.maximal_learning_rate / self.div_factor
+        final = initial / self.final_div_factor
+        rates = [initial, self.maximal_learning_rate]
+        rates += [initial, final] if self.three_phase else [final]
+        ends = self._phase_ends()
+        starts = [0.0] + ends[:-1]
+        # Per phase: its lower rate, its height, and the distance from the
+        # step to the phase's lower end as `sign * step + offset`.
+        lows, heights, signs, offsets, spans = [], [], [], [], []
+        for start, end, a, b in zip(starts, ends, rates, rates[1:]):
+            rising = b >= a
+            lows.append(min(a, b))
+            heights.append(abs(b - a))
+            signs.append(1.0 if rising else -1.0)
+            offsets.append(-start if rising else end)
+            spans.append(end - start)
+
+        step = xp.minimum(step, ends[-1])
+        # A phase owns the steps up to and including its end, as in PyTorch.
+        phase = xp.searchsorted(xp.const(ends[:-1]), step, side="left")
+
+        def per_phase(values):
+            return xp.take(xp.const(values), phase)
+
+        near = per_phase(signs) * step + per_phase(offsets)
+        span = per_phase(spans)
+        shape = "cosine" if self.anneal_strategy == "cos" else "linear"
+        factor = _shape_factor(shape, near, span - near, span, xp)
+        return per_phase(lows) + per_phase(heights) * factor
+
+
+@keras.saving.register_keras_serializable(package="keras_lr")
+class WarmupStableDecay(Schedule):
+    """Warmup-stable-decay (WSD): warm up, hold the peak, decay at the end.
+
+    ```python
+    decay_start = total_steps - decay_steps
+    lr(step) = initial + (peak - initial) * step / warmup_steps
+                                           for step < warmup_steps
+    lr(step) = peak                        until decay_start
+    lr(step) = min + (peak - min) * d(t)   t = (step - decay_start) / decay_steps
+    lr(step) = min                         from total_steps on
+    # d(t): 1 - t ("linear"), (1 + cos(pi * t)) / 2 ("cosine"),
+    #       1 - sqrt(t) ("1-sqrt")
+    ```
+
+    The schedule of recent language-model training (MiniCPM, Hu et al.
+    2024; Hägele et al. 2024, who recommend the `"1-sqrt"` decay over
+    roughly the last 20 % of training). Because the peak is held, a run can
+    be extended from a checkpoint taken before the decay.
+
+    Args:
+        peak_learning_rate: the rate held between warmup and decay.
+        total_steps: the step at which the decay reaches
+            `min_learning_rate`, a positive integer.
+        warmup_steps: the length of the linear warmup, a non-negative
+            integer.
+        decay_steps: the length of the decay, a positive integer with
+            `warmup_steps + decay_steps <= total_steps`.
+        initial_learning_rate: the rate at step 0, at most the peak.
+        min_learning_rate: the final rate, at most the peak.
+        decay_shape: `"linear"`, `"cosine"` or `"1-sqrt"`.
+
+    Example:
+
+    >>> schedule = WarmupStableDecay(0.1, total_steps=100, warmup_steps=10,
+    ...                              decay_steps=20)
+    >>> schedule.numpy([0, 5, 10, 80, 90, 100, 150]).round(6).tolist()
+    [0.0, 0.05, 0.1, 0.1, 0.05, 0.0, 0.0]
+    """
+
+    def __init__(
+        self,
+        peak_learning_rate,
+        total_steps,
+        warmup_steps,
+        decay_steps,
+        initial_learning_rate=0.0,
+        min_learning_rate=0.0,
+        decay_shape="linear",
+    ):
+        self.peak_learning_rate = _validation.check_learning_rate(
+            "peak_learning_rate", peak_learning_rate
+        )
+        self.total_steps = _validation.check_positive_int(
+            "total_steps", total_steps
+        )
+        self.warmup_steps = _validation.check_non_negative_int(
+            "warmup_steps", warmup_steps
+        )
+        self.decay_steps = _validation.check_positive_int(
+            "decay_steps", decay_steps
+        )
+        if self.warmup_steps + self.decay_steps > self.total_steps:
+            raise ValueError(
+                "Argument `decay_steps` must be at most `total_steps - "
+                f"warmup_steps` ({self.total_steps} - {self.warmup_steps}). "
+                f"Received: decay_steps={decay_steps!r}"
+            )
+        for name, value in (
+            ("initial_learning_rate", initial_learning_rate),
+            ("min_learning_rate", min_learning_rate),
+        ):
+            setattr(
+                self,
+                name,
+                _validation.check_not_above(
+                    name,
+                    _validation.check_learning_rate(name, value),
+                    "peak_learning_rate",
+                    self.peak_learning_rate,
+                ),
+            )
+        self.decay_shape = _validation.check_choice(
+            "decay_shape", decay_shape, ("linear", "cosine", "1-sqrt")
+        )
+
+    def _formula(self, step, xp):
+        peak = self.peak_learning_rate
+        total = float(self.total_steps)
+        span = float(self.decay_steps)
+        step = xp.minimum(step, total)
+        # Before the decay starts, `near` is clamped to `span`: the peak.
+        near = xp.minimum(total - step, span)
+        factor = _shape_factor(self.decay_shape, near, span - near, span, xp)
+        value = self.min_learning_rate + (peak - self.min_learning_rate) * factor
+        if self.warmup_steps:
+            warmup = float(self.warmup_steps)
+            elapsed = xp.minimum(step, warmup)
+            rise = _shape_factor("linear", elapsed, warmup - elapsed, warmup, xp)
+            value = xp.where(
+                step < warmup,
+                self.initial_learning_rate
+                + (peak - self.initial_learning_rate) * rise,
+                value,
+            )
+        return value
