@@ -190,3 +190,16 @@ def test_cosine_restarts_restart_positions_and_peaks():
         p * (1 + math.cos(math.pi * (n - 1) / n)) / 2 for p, n in zip(peaks, lengths)
     ]
     np.testing.assert_allclose(before, expected, rtol=1e-12)
+
+
+def test_exponential_decay_is_finite_and_exact_far_out():
+    """No 0 * inf in the float32-exact exponential at huge step counts."""
+    schedule = S.ExponentialDecay(0.1, decay_rate=0.5)
+    steps = np.array([0, 1, 100, 10**5, 10**6, 10**7])
+    graph = keras_values(schedule, steps)
+    assert np.all(np.isfinite(graph))
+    np.testing.assert_allclose(graph[:3], 0.1 * 0.5 ** steps[:3], rtol=1e-6)
+    np.testing.assert_array_equal(graph[3:], 0.0)
+    slow = S.ExponentialDecay(1.0, decay_rate=0.99999)
+    far = np.array([10**6, 3 * 10**6])
+    np.testing.assert_allclose(keras_values(slow, far), 0.99999**far, rtol=1e-6)

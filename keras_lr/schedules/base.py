@@ -14,15 +14,18 @@ training. Each subclass declares its constructor and one method,
 `keras.ops` and NumPy share the names the formulas need (`where`, `floor`,
 `sin`, `exp`, `minimum`, `searchsorted`, `take`, ...); the namespace adds the
 few things that differ: `xp.const(value)` (a constant as an array of the
-compute dtype), `xp.to_float(x)` (a cast, e.g. of a `searchsorted` index) and
-`xp.schedule(inner, step)` (a nested schedule evaluated the same way: on the
+compute dtype), `xp.to_float(x)` (a cast, e.g. of a `searchsorted` index),
+`xp.eps` (the compute dtype's machine epsilon) and `xp.schedule(inner, step)` (a nested schedule evaluated the same way: on the
 host through `evaluate`, in the graph by calling it).
 
 Precision: the graph computes in float64 where the backend allows it (the
 TensorFlow backend; JAX with `jax_enable_x64`) and float32 otherwise, then
 casts the result to `keras.config.floatx()`. Formulas are written so that
 no step loses precision to cancellation (e.g. cosine annealing as
-`sin(pi/2 * remaining / total) ** 2` rather than `1 + cos(...)`).
+`sin(pi/2 * remaining / total) ** 2` rather than `1 + cos(...)`), and whole
+periods are counted with `xp.floor_divide(step, size)`, never
+`floor(step / size)`: XLA's float32 division on the CPU is approximate, so
+`floor(11737 / 121)` gives 96 instead of 97 under `jax.jit`.
 """
 
 import inspect
@@ -46,9 +49,10 @@ def _compute_dtype():
 
 
 class _HostNamespace:
-    """NumPy, plus the two helpers that `keras.ops` spells differently."""
+    """NumPy, plus the helpers that `keras.ops` spells differently."""
 
     pi = math.pi
+    eps = float(np.finfo(np.float64).eps)
 
     def __getattr__(self, name):
         return getattr(np, name)
@@ -73,6 +77,7 @@ class _GraphNamespace:
 
     def __init__(self, dtype):
         self.dtype = dtype
+        self.eps = float(np.finfo(dtype).eps)
 
     def __getattr__(self, name):
         return getattr(ops, name)
@@ -202,15 +207,19 @@ def exp_of_product(n, c, xp):
     `n` (exact in float32 below 2**24) into a multiple of 4096 and a rest, so
     that the large partial products are exact.
     """
+    plain = xp.exp(n * c)
     if c == 0.0:
-        return xp.exp(n * 0.0)
+        return plain
     mantissa, exponent = math.frexp(c)
     head = math.ldexp(round(mantissa * 4096.0) / 4096.0, exponent)
     tail = c - head
     n_high = xp.floor(n / 4096.0) * 4096.0
-    return (
+    split = (
         xp.exp(n_high * head) * xp.exp((n - n_high) * head) * xp.exp(n * tail)
     )
+    # Far below float32's range the split's factors could under- and
+    # overflow (0 * inf); there the plain exponential is as good.
+    return xp.where(xp.abs(n * c) < 80.0, split, plain)
 
 
 def _is_serialized_object(value):

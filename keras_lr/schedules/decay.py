@@ -34,8 +34,8 @@ class StepDecay(Schedule):
 
     Example:
 
-    >>> StepDecay(0.1, step_size=30).numpy([0, 29, 30, 60]).tolist()
-    [0.1, 0.1, 0.010000000000000002, 0.0010000000000000002]
+    >>> StepDecay(0.1, step_size=30).numpy([0, 29, 30, 60]).round(6).tolist()
+    [0.1, 0.1, 0.01, 0.001]
     """
 
     def __init__(self, initial_learning_rate, step_size, gamma=0.1):
@@ -46,7 +46,7 @@ class StepDecay(Schedule):
         self.gamma = _check_gamma(gamma)
 
     def _formula(self, step, xp):
-        decays = xp.floor(step / self.step_size)
+        decays = xp.floor_divide(step, float(self.step_size))
         return self.initial_learning_rate * xp.power(self.gamma, decays)
 
 
@@ -111,7 +111,7 @@ class ExponentialDecay(Schedule):
     Example:
 
     >>> schedule = ExponentialDecay(1.0, decay_rate=0.5, decay_steps=10)
-    >>> [round(v, 6) for v in schedule.numpy([0, 5, 10, 20])]
+    >>> schedule.numpy([0, 5, 10, 20]).round(6).tolist()
     [1.0, 0.707107, 0.5, 0.25]
     """
 
@@ -148,7 +148,7 @@ class ExponentialDecay(Schedule):
         # where rate ** p would carry the rounding of `rate` into every power.
         log_rate = math.log(self.decay_rate)
         if self.staircase:
-            periods = xp.floor(step / self.decay_steps)
+            periods = xp.floor_divide(step, float(self.decay_steps))
             decayed = exp_of_product(periods, log_rate, xp)
         else:
             decayed = exp_of_product(step, log_rate / self.decay_steps, xp)
@@ -196,9 +196,10 @@ class InverseTimeDecay(Schedule):
         self.staircase = _validation.check_bool("staircase", staircase)
 
     def _formula(self, step, xp):
-        periods = step / self.decay_steps
         if self.staircase:
-            periods = xp.floor(periods)
+            periods = xp.floor_divide(step, float(self.decay_steps))
+        else:
+            periods = step / self.decay_steps
         return self.initial_learning_rate / (1.0 + self.decay_rate * periods)
 
 

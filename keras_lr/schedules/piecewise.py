@@ -102,7 +102,7 @@ class PiecewiseLinear(Schedule):
     Example:
 
     >>> schedule = PiecewiseLinear([0, 100, 200], [0.0, 0.1, 0.01])
-    >>> [round(v, 6) for v in schedule.numpy([0, 50, 100, 150, 300])]
+    >>> schedule.numpy([0, 50, 100, 150, 300]).round(6).tolist()
     [0.0, 0.05, 0.1, 0.055, 0.01]
     """
 
