@@ -1,0 +1,203 @@
+"""Per-train-step cost of each schedule, and the speed of its NumPy twin.
+
+    python bench/bench_schedules.py [--rounds 9] [--steps 100] [--only NAME ...]
+
+For each schedule, the same small MNIST-sized model (Flatten -> Dense 128
+relu -> Dense 10, SGD momentum 0.9, batch 64, random data) is trained with a
+constant float learning rate and with the schedule, one epoch each,
+back to back, in alternating order, `--rounds` times in one process. The
+figure is the median of the per-round ratios (schedule / constant) minus 1.
+Keras's `PiecewiseConstantDecay` with 999 boundaries is measured the same
+way for comparison. Then `numpy()` over 1,000,000 steps is timed (best of 5).
+
+Prints a Markdown table with the machine and date, for the README.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import time
+
+import keras
+import numpy as np
+
+from keras_lr import schedules as S
+
+TOTAL = 10_000
+
+
+def schedules_to_measure():
+    many = list(range(10, 10_010, 10))  # 1,000 boundaries
+    named = {
+        "Constant": S.Constant(0.05),
+        "PiecewiseConstant (1,000 boundaries)": S.PiecewiseConstant(
+            many, [0.1 / (1 + i) for i in range(len(many) + 1)]
+        ),
+        "PiecewiseLinear": S.PiecewiseLinear([0, 500, 5000, TOTAL], [0, 0.1, 0.02, 0]),
+        "StepDecay": S.StepDecay(0.1, 1000, 0.5),
+        "MultiStepDecay": S.MultiStepDecay(0.1, [3000, 6000, 9000]),
+        "ExponentialDecay": S.ExponentialDecay(0.1, 0.9995, min_learning_rate=1e-4),
+        "InverseTimeDecay": S.InverseTimeDecay(0.1, 0.5, 100),
+        "PolynomialDecay": S.PolynomialDecay(0.1, TOTAL, 1e-4, 2.0),
+        "CosineAnnealing": S.CosineAnnealing(0.1, TOTAL),
+        "CosineRestarts": S.CosineRestarts(0.1, 500, 1.5, 0.9),
+    }
+    named.update(_later_schedules())
+    missing = {cls.__name__ for cls in S.ALL_SCHEDULES} - {
+        type(s).__name__ for s in named.values()
+    }
+    if missing:
+        raise SystemExit(f"bench: no entry for {sorted(missing)}; add one")
+    return named
+
+
+def _later_schedules():
+    """The cyclical family and the wrappers, where they exist."""
+    names = {cls.__name__ for cls in S.ALL_SCHEDULES}
+    named = {}
+    if "CyclicalLearningRate" in names:
+        named["CyclicalLearningRate"] = S.CyclicalLearningRate(
+            0.001, 0.1, step_size=400, mode="triangular2"
+        )
+    if "OneCycle" in names:
+        named["OneCycle"] = S.OneCycle(0.1, total_steps=TOTAL)
+    if "WarmupStableDecay" in names:
+        named["WarmupStableDecay"] = S.WarmupStableDecay(
+            0.1, total_steps=TOTAL, warmup_steps=500, decay_steps=2000,
+            decay_shape="1-sqrt",
+        )
+    if "Warmup" in names:
+        named["Warmup(CosineAnnealing)"] = S.Warmup(
+            S.CosineAnnealing(0.1, TOTAL), warmup_steps=500
+        )
+    if "Sequential" in names:
+        named["Sequential"] = S.Sequential(
+            [S.Constant(0.1), S.CosineAnnealing(0.1, 5000)], boundaries=[2000]
+        )
+    if "Epochs" in names:
+        named["Epochs(StepDecay)"] = S.Epochs(
+            S.StepDecay(0.1, step_size=10, gamma=0.5), steps_per_epoch=100
+        )
+    return named
+
+
+class _EpochTimer(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds = time.perf_counter() - self.start
+
+
+def _model(learning_rate, seed=0):
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    return model
+
+
+class _Runner:
+    def __init__(self, learning_rate, x, y):
+        self.model = _model(learning_rate)
+        self.timer = _EpochTimer()
+        self.x, self.y = x, y
+        self.epoch()  # trace and compile outside the measurement
+
+    def epoch(self):
+        self.model.fit(
+            self.x, self.y, batch_size=64, epochs=1, shuffle=False, verbose=0,
+            callbacks=[self.timer],
+        )
+        return self.timer.seconds
+
+
+def per_step_overheads(named, rounds, steps):
+    rng = np.random.default_rng(0)
+    x = rng.random((64 * steps, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, 64 * steps)
+    baseline = _Runner(0.05, x, y)
+    results = {}
+    for name, schedule in named.items():
+        runner = _Runner(schedule, x, y)
+        ratios = []
+        for round_ in range(rounds):
+            if round_ % 2:
+                theirs, ours = runner.epoch(), baseline.epoch()
+            else:
+                ours, theirs = baseline.epoch(), runner.epoch()
+            ratios.append(theirs / ours)
+        results[name] = statistics.median(ratios) - 1.0
+        print(f"  {name}: {100 * results[name]:+.1f} %", flush=True)
+    return results
+
+
+def numpy_milliseconds(schedule, repeats=5):
+    steps = np.arange(1_000_000)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        schedule.numpy(steps)
+        best = min(best, time.perf_counter() - start)
+    return 1e3 * best
+
+
+def _machine():
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} cores, {model}; Python {platform.python_version()}, "
+        f"Keras {keras.__version__} ({keras.backend.backend()} backend)"
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--only", nargs="*", help="schedule names to measure")
+    args = parser.parse_args(argv)
+
+    named = schedules_to_measure()
+    if args.only:
+        named = {k: v for k, v in named.items() if k in args.only}
+    keras_many = keras.optimizers.schedules.PiecewiseConstantDecay(
+        list(range(10, 10_000, 10)), [0.1 / (1 + i) for i in range(1000)]
+    )
+    print(f"Per-step cost over a constant rate ({args.rounds} paired rounds):")
+    overheads = per_step_overheads(
+        {**named, "Keras PiecewiseConstantDecay (999 boundaries)": keras_many},
+        args.rounds,
+        args.steps,
+    )
+    print()
+    print(f"Machine: {_machine()}; {datetime.date.today().isoformat()}")
+    print()
+    print("| schedule | per-step cost vs constant rate | `numpy()` over 1,000,000 steps |")
+    print("|---|---|---|")
+    for name, overhead in overheads.items():
+        schedule = named.get(name)
+        host = f"{numpy_milliseconds(schedule):.1f} ms" if schedule else "–"
+        print(f"| {name} | {100 * overhead:+.1f} % | {host} |")
+
+
+if __name__ == "__main__":
+    main()
