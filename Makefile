@@ -2,15 +2,18 @@
 # Each bootstraps .venv with Python 3.11 and pip only, and reinstalls only
 # when setup.cfg or pyproject.toml changed.
 
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-tf test-jax bench clean
+# TensorFlow's start-up chatter (CUDA probing, CPU flags) hides test output.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: demo test bench clean
 
 $(STAMP): setup.cfg pyproject.toml
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; run with PYTHON=/path/to/python3.11" >&2; exit 2; }
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null || { echo "make: needs Python 3.11; run with PYTHON=/path/to/python3.11" >&2; exit 2; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
@@ -19,10 +22,13 @@ $(STAMP): setup.cfg pyproject.toml
 demo: $(STAMP)
 	$(PY) -m keras_lr.cli demo
 
-# The whole suite on TensorFlow, then the backend-neutral tests on JAX.
+# The whole suite on TensorFlow, then the backend-neutral tests on JAX; both
+# run, and the exit status fails if either failed.
 test: $(STAMP)
-	KERAS_BACKEND=tensorflow $(PY) -m pytest tests
-	KERAS_BACKEND=jax $(PY) -m pytest tests -m backend_neutral
+	@status=0; \
+	KERAS_BACKEND=tensorflow $(PY) -m pytest tests || status=1; \
+	KERAS_BACKEND=jax $(PY) -m pytest tests -m backend_neutral || status=1; \
+	exit $$status
 
 bench: $(STAMP)
 	$(PY) bench/bench_schedules.py

@@ -1,0 +1,40 @@
+"""The public API: what is exported, and that every class is registered."""
+
+import inspect
+
+import keras
+import pytest
+
+import keras_lr
+from keras_lr import schedules
+
+pytestmark = pytest.mark.backend_neutral
+
+
+def test_schedules_all_lists_exactly_the_public_names():
+    public = {
+        name
+        for name, value in vars(schedules).items()
+        if not name.startswith("_") and not inspect.ismodule(value)
+    }
+    assert set(schedules.__all__) == public
+
+
+def test_every_schedule_is_registered_under_keras_lr():
+    for cls in schedules.ALL_SCHEDULES:
+        assert issubclass(cls, keras.optimizers.schedules.LearningRateSchedule)
+        assert keras.saving.get_registered_name(cls) == f"keras_lr>{cls.__name__}"
+        assert keras.saving.get_registered_object(f"keras_lr>{cls.__name__}") is cls
+
+
+def test_every_schedule_documents_its_formula_and_an_example():
+    for cls in schedules.ALL_SCHEDULES:
+        doc = inspect.getdoc(cls)
+        assert "```python" in doc, cls.__name__
+        assert ">>> " in doc, cls.__name__
+        assert "Args:" in doc, cls.__name__
+
+
+def test_top_level_all_is_importable():
+    for name in keras_lr.__all__:
+        assert getattr(keras_lr, name) is not None
