@@ -7,7 +7,7 @@ import keras
 from keras_lr import _validation
 from keras_lr.schedules.base import Schedule
 from keras_lr.schedules.base import exp_of_product
-from keras_lr.schedules.wrappers import _shape_factor
+from keras_lr.schedules.wrappers import _ramp
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -229,13 +229,13 @@ class OneCycle(Schedule):
         rates += [initial, final] if self.three_phase else [final]
         ends = self._phase_ends()
         starts = [0.0] + ends[:-1]
-        # Per phase: its lower rate, its height, and the distance from the
+        # Per phase: its lower and higher rate, and the distance from the
         # step to the phase's lower end as `sign * step + offset`.
-        lows, heights, signs, offsets, spans = [], [], [], [], []
+        lows, highs, signs, offsets, spans = [], [], [], [], []
         for start, end, a, b in zip(starts, ends, rates, rates[1:]):
             rising = b >= a
             lows.append(min(a, b))
-            heights.append(abs(b - a))
+            highs.append(max(a, b))
             signs.append(1.0 if rising else -1.0)
             offsets.append(-start if rising else end)
             spans.append(end - start)
@@ -250,8 +250,9 @@ class OneCycle(Schedule):
         near = per_phase(signs) * step + per_phase(offsets)
         span = per_phase(spans)
         shape = "cosine" if self.anneal_strategy == "cos" else "linear"
-        factor = _shape_factor(shape, near, span - near, span, xp)
-        return per_phase(lows) + per_phase(heights) * factor
+        return _ramp(
+            per_phase(lows), per_phase(highs), near, span - near, span, shape, xp
+        )
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -347,16 +348,16 @@ class WarmupStableDecay(Schedule):
         step = xp.minimum(step, total)
         # Before the decay starts, `near` is clamped to `span`: the peak.
         near = xp.minimum(total - step, span)
-        factor = _shape_factor(self.decay_shape, near, span - near, span, xp)
-        value = self.min_learning_rate + (peak - self.min_learning_rate) * factor
+        value = _ramp(
+            self.min_learning_rate, peak, near, span - near, span,
+            self.decay_shape, xp,
+        )
         if self.warmup_steps:
             warmup = float(self.warmup_steps)
             elapsed = xp.minimum(step, warmup)
-            rise = _shape_factor("linear", elapsed, warmup - elapsed, warmup, xp)
-            value = xp.where(
-                step < warmup,
-                self.initial_learning_rate
-                + (peak - self.initial_learning_rate) * rise,
-                value,
+            rise = _ramp(
+                self.initial_learning_rate, peak, elapsed, warmup - elapsed,
+                warmup, "linear", xp,
             )
+            value = xp.where(step < warmup, rise, value)
         return value

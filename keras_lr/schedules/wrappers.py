@@ -6,9 +6,8 @@ schedules are serialized with the wrapper, so a wrapped schedule saves and
 loads like any other. On the host, a keras_lr inner schedule runs its NumPy
 twin; any other runs through `keras.ops` on a vector of steps.
 
-This module also holds the ramp shapes (`_shape_factor`) that every keras_lr
-warmup, anneal and decay segment uses, so that the maths of a ramp is
-written once.
+This module also holds `_ramp`, the one ramp (linear, cosine, 1-sqrt) that
+every keras_lr warmup, anneal and decay segment uses.
 """
 
 import keras
@@ -18,28 +17,31 @@ from keras_lr.schedules.base import Schedule
 from keras_lr.schedules.cosine import _cosine_factor
 
 
-def _shape_factor(shape, near, far, span, xp):
-    """How high (0 to 1) a ramp of `shape` stands above its low end.
+def _ramp(low, high, near, far, span, shape, xp):
+    """A rate on a ramp of `shape` between `low` and `high`.
 
     `near` and `far` are the steps from the ramp's low end and from its high
-    end (`near + far == span`). A segment's rate is then
-    `low + (high - low) * factor`: two non-negative terms, so no precision
-    is lost to cancellation as the rate approaches `low`, even in float32.
+    end (`near + far == span`). With the shape's factor `f` (0 at the low
+    end, 1 at the high end) the rate is `low * (1 - f) + high * f`: exact at
+    both ends, and since `f` is measured from the low end, accurate to the
+    last bits as the rate approaches `low`, even in float32.
 
     ```python
-    "linear":  near / span
-    "cosine":  (1 - cos(pi * near / span)) / 2
-    "1-sqrt":  1 - sqrt(far / span)     # a decay's shape, seen from its end
+    "linear":  f = near / span
+    "cosine":  f = (1 - cos(pi * near / span)) / 2
+    "1-sqrt":  f = 1 - sqrt(far / span)     # a decay's shape, seen from its end
     ```
     """
     if shape == "linear":
-        return near / span
-    if shape == "cosine":
-        return _cosine_factor(near, span, xp)
-    if shape == "1-sqrt":
+        factor = near / span
+    elif shape == "cosine":
+        factor = _cosine_factor(near, span, xp)
+    elif shape == "1-sqrt":
         # 1 - sqrt(x) == (1 - x) / (1 + sqrt(x)): exact as x approaches 1.
-        return (near / span) / (1.0 + xp.sqrt(far / span))
-    raise ValueError(f"Unknown ramp shape: {shape!r}")
+        factor = (near / span) / (1.0 + xp.sqrt(far / span))
+    else:
+        raise ValueError(f"Unknown ramp shape: {shape!r}")
+    return low * (1.0 - factor) + high * factor
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -114,12 +116,17 @@ class Warmup(Schedule):
         if self.shape == "exponential":
             ramp = initial * xp.power(target / initial, elapsed / span)
         else:
-            # Measured from the lower end (usually `initial`), whichever it
-            # is, so the ramp is two non-negative terms.
+            # Measured from the lower end, usually (not always) `initial`.
             near = xp.where(target >= initial, elapsed, span - elapsed)
-            ramp = xp.minimum(target, initial) + xp.abs(
-                target - initial
-            ) * _shape_factor(self.shape, near, span - near, span, xp)
+            ramp = _ramp(
+                xp.minimum(target, initial),
+                xp.maximum(target, initial),
+                near,
+                span - near,
+                span,
+                self.shape,
+                xp,
+            )
         after = xp.schedule(self.schedule, xp.maximum(step - span, 0.0))
         return xp.where(step < span, ramp, after)
 
@@ -156,23 +163,21 @@ class Sequential(Schedule):
     """
 
     def __init__(self, schedules, boundaries):
-        requirement = "a list of at least two LearningRateSchedule instances"
-        if isinstance(schedules, (str, bytes, dict)) or not hasattr(
-            schedules, "__len__"
+        message = (
+            "Argument `schedules` must be a list of at least two "
+            f"LearningRateSchedule instances. Received: schedules={schedules!r}"
+        )
+        iterable = hasattr(schedules, "__iter__") and not isinstance(
+            schedules, (str, bytes, dict)
+        )
+        self.schedules = list(schedules) if iterable else []
+        if not iterable or not all(
+            isinstance(s, keras.optimizers.schedules.LearningRateSchedule)
+            for s in self.schedules
         ):
-            raise TypeError(
-                f"Argument `schedules` must be {requirement}. "
-                f"Received: schedules={schedules!r}"
-            )
-        if len(schedules) < 2:
-            raise ValueError(
-                f"Argument `schedules` must be {requirement}. "
-                f"Received: schedules={schedules!r}"
-            )
-        self.schedules = [
-            _validation.check_schedule(f"schedules[{i}]", schedule)
-            for i, schedule in enumerate(schedules)
-        ]
+            raise TypeError(message)
+        if len(self.schedules) < 2:
+            raise ValueError(message)
         self.boundaries = _validation.check_steps("boundaries", boundaries)
         if len(self.boundaries) != len(self.schedules) - 1:
             raise ValueError(
