@@ -6,3 +6,8 @@ from keras_lr.plot import plot_schedule
 __version__ = "0.1.0"
 
 __all__ = ["plot_schedule", "schedules"]
+
+from keras_lr import callbacks  # noqa: E402
+from keras_lr.finder import find_learning_rate  # noqa: E402
+
+__all__ += ["callbacks", "find_learning_rate"]

@@ -1,0 +1,312 @@
+"""The learning rate range test (Smith 2017), with exact restoration."""
+
+import math
+
+import keras
+import numpy as np
+
+from keras_lr import _validation
+from keras_lr.schedules.piecewise import Constant
+from keras_lr.schedules.wrappers import Warmup
+
+
+class RangeTestResult:
+    """What `find_learning_rate` measured.
+
+    Attributes:
+        learning_rates: the rate of each step taken, a NumPy array.
+        losses: the training loss of each step's batch.
+        smoothed_losses: the bias-corrected exponential moving average of
+            `losses` (`smoothing` is its factor).
+    """
+
+    def __init__(self, learning_rates, losses, smoothed_losses):
+        self.learning_rates = np.asarray(learning_rates, dtype=np.float64)
+        self.losses = np.asarray(losses, dtype=np.float64)
+        self.smoothed_losses = np.asarray(smoothed_losses, dtype=np.float64)
+
+    def __repr__(self):
+        return (
+            f"RangeTestResult(steps={len(self.learning_rates)}, "
+            f"suggestion={self.suggestion():.3g})"
+        )
+
+    def suggestion(self, method="steepest"):
+        """A learning rate to train with, read from the smoothed loss curve.
+
+        Args:
+            method: one of
+                - `"steepest"`: where the smoothed loss falls fastest against
+                  `log(lr)` (keras_lr_finder's and fastai's `steep`), looked
+                  for before the loss minimum;
+                - `"minimum"`: a tenth of the rate at the smoothed loss's
+                  minimum (fastai's `minimum`);
+                - `"valley"`: two thirds of the way down the longest stretch
+                  over which the smoothed loss keeps falling (fastai's
+                  `valley`).
+
+        Returns:
+            A float.
+        """
+        _validation.check_choice(
+            "method", method, ("steepest", "minimum", "valley")
+        )
+        rates, losses = self.learning_rates, self.smoothed_losses
+        finite = np.isfinite(losses)
+        if finite.sum() < 3:
+            raise ValueError(
+                "The range test recorded fewer than 3 finite losses, too few "
+                "for a suggestion: raise `num_steps` or lower `start_lr`."
+            )
+        rates, losses = rates[finite], losses[finite]
+        lowest = int(np.argmin(losses))
+        if method == "minimum":
+            return float(rates[lowest] / 10.0)
+        if method == "valley":
+            start, end = _longest_descent(losses)
+            return float(rates[start + (2 * (end - start)) // 3])
+        # Up to the minimum, leaving out the first tenth, where the moving
+        # average has seen few batches.
+        stop = max(lowest + 1, 3)
+        begin = min(len(losses) // 10, stop - 3)
+        slope = np.gradient(losses[begin:stop], np.log(rates[begin:stop]))
+        return float(rates[begin + int(np.argmin(slope))])
+
+    def plot(self, ax=None):
+        """The smoothed loss against the rate (log x), suggestion marked.
+
+        Returns:
+            The matplotlib `Axes`.
+        """
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots()
+        ax.plot(self.learning_rates, self.smoothed_losses, label="smoothed loss")
+        suggestion = self.suggestion()
+        ax.axvline(suggestion, color="red", linestyle="--",
+                   label=f"suggestion {suggestion:.2g}")
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("loss")
+        ax.legend()
+        return ax
+
+
+def _longest_descent(losses):
+    """`(start, end)` of the longest decreasing subsequence of `losses`."""
+    length = np.ones(len(losses), dtype=int)
+    origin = np.arange(len(losses))
+    for i in range(1, len(losses)):
+        earlier = np.nonzero(losses[:i] > losses[i])[0]
+        if earlier.size:
+            best = earlier[np.argmax(length[earlier])]
+            if length[best] + 1 > length[i]:
+                length[i] = length[best] + 1
+                origin[i] = origin[best]
+    end = int(np.argmax(length))
+    return int(origin[end]), end
+
+
+class _Recorder(keras.callbacks.Callback):
+    """Per-batch losses from Keras's running mean; stops on divergence."""
+
+    def __init__(self, num_steps, smoothing, divergence_threshold):
+        super().__init__()
+        self.num_steps = num_steps
+        self.smoothing = smoothing
+        self.divergence_threshold = divergence_threshold
+        self.losses = []
+        self.smoothed = []
+        self._average = 0.0
+        self._best = math.inf
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._batches = 0
+        self._mean = 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        # Keras logs the mean loss of the epoch so far; the batch's own loss
+        # is what that mean gained.
+        mean = float(logs["loss"])
+        self._batches += 1
+        loss = self._batches * mean - (self._batches - 1) * self._mean
+        self._mean = mean
+        self.losses.append(loss)
+        beta = self.smoothing
+        self._average = beta * self._average + (1.0 - beta) * loss
+        smoothed = self._average / (1.0 - beta ** len(self.losses))
+        self.smoothed.append(smoothed)
+        if not math.isfinite(smoothed) or len(self.losses) >= self.num_steps:
+            self.model.stop_training = True
+        elif smoothed > self.divergence_threshold * self._best:
+            self.model.stop_training = True
+        self._best = min(self._best, smoothed)
+
+
+def find_learning_rate(
+    model,
+    x,
+    y=None,
+    *,
+    batch_size=32,
+    start_lr=1e-7,
+    end_lr=10.0,
+    num_steps=100,
+    mode="exponential",
+    smoothing=0.98,
+    divergence_threshold=4.0,
+    shuffle=True,
+    seed=None,
+    verbose="auto",
+):
+    """The learning rate range test (Smith 2017, "Cyclical Learning Rates").
+
+    Trains the compiled `model` for up to `num_steps` batches while its rate
+    sweeps from `start_lr` to `end_lr`, records the loss of every batch and
+    its smoothed curve, and stops early once the smoothed loss exceeds
+    `divergence_threshold` times its best. Then it restores the model's
+    variables, the optimizer's variables (step count and slots included),
+    its learning rate and its compiled train function exactly: a `fit`
+    after the test is identical to one without it.
+
+    ```python
+    t = step / (num_steps - 1)
+    lr(step) = start_lr * (end_lr / start_lr) ** t   # mode="exponential"
+    lr(step) = start_lr + (end_lr - start_lr) * t    # mode="linear"
+    smoothed[k] = average[k] / (1 - smoothing ** (k + 1)),
+    average[k] = smoothing * average[k - 1] + (1 - smoothing) * loss[k]
+    ```
+
+    The sweep runs inside the compiled train step (as a schedule), so it
+    works whatever the optimizer's own rate is. Keras's progress bar shows
+    the run. Unlike keras_lr_finder, the recorded loss is each batch's own
+    (Keras 3 logs the epoch's running mean; the batch loss is recovered
+    from it).
+
+    Args:
+        model: a built, compiled Keras model.
+        x: NumPy arrays (or a dict or list of them) or a `tf.data.Dataset`
+            of batches (then `y` and `batch_size` are not used, and the
+            dataset is repeated as needed).
+        y: the targets for array inputs.
+        batch_size: the batch size for array inputs.
+        start_lr: the first rate, > 0.
+        end_lr: the last rate, > `start_lr`.
+        num_steps: the number of batches, >= 3.
+        mode: `"exponential"` or `"linear"`.
+        smoothing: the moving average factor, in [0, 1).
+        divergence_threshold: stop once the smoothed loss exceeds this many
+            times its best, > 1.
+        shuffle: draw array batches in a random order (from a private
+            generator, so the global random state is not touched).
+        seed: the seed of that generator, for a repeatable test.
+        verbose: Keras's `verbose` for `fit`.
+
+    Returns:
+        A `RangeTestResult`.
+
+    Example:
+
+    ```python
+    result = keras_lr.find_learning_rate(model, x_train, y_train)
+    result.plot()
+    model.optimizer.learning_rate = result.suggestion()
+    ```
+    """
+    start_lr = _validation.check_number("start_lr", start_lr, minimum=0.0, open_min=True)
+    end_lr = _validation.check_number("end_lr", end_lr, minimum=0.0, open_min=True)
+    if end_lr <= start_lr:
+        raise ValueError(
+            "Argument `end_lr` must be greater than `start_lr` "
+            f"({start_lr!r}). Received: end_lr={end_lr!r}"
+        )
+    num_steps = _validation.check_positive_int("num_steps", num_steps)
+    if num_steps < 3:
+        raise ValueError(
+            f"Argument `num_steps` must be an integer >= 3. Received: num_steps={num_steps!r}"
+        )
+    mode = _validation.check_choice("mode", mode, ("exponential", "linear"))
+    smoothing = _validation.check_number("smoothing", smoothing, minimum=0.0, maximum=1.0)
+    if smoothing == 1.0:
+        raise ValueError(
+            f"Argument `smoothing` must be a finite number in [0, 1). Received: smoothing={smoothing!r}"
+        )
+    divergence_threshold = _validation.check_number(
+        "divergence_threshold", divergence_threshold, minimum=1.0, open_min=True
+    )
+    batch_size = _validation.check_positive_int("batch_size", batch_size)
+    if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", False):
+        raise ValueError("The model must be compiled before the range test.")
+    if not model.built:
+        raise ValueError(
+            "The model must be built before the range test, so that its "
+            "initial weights can be restored afterwards: give it an `Input` "
+            "or call it on a batch first."
+        )
+    optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
+    if not optimizer.built:
+        optimizer.build(model.trainable_variables)
+
+    saved_model = [keras.ops.convert_to_numpy(v) for v in model.variables]
+    saved_optimizer = [keras.ops.convert_to_numpy(v) for v in model.optimizer.variables]
+    saved_rate = optimizer._learning_rate
+    saved_function = model.train_function
+    saved_history = getattr(model, "history", None)
+
+    # The sweep is a warmup from `start_lr` to a constant `end_lr`.
+    sweep = Warmup(
+        Constant(end_lr), num_steps - 1, initial_learning_rate=start_lr, shape=mode
+    )
+    recorder = _Recorder(num_steps, smoothing, divergence_threshold)
+    try:
+        optimizer._iterations.assign(0)
+        # Set the attribute directly: Keras's setter would stop tracking a
+        # float rate's variable, changing the optimizer's variable list.
+        object.__setattr__(optimizer, "_learning_rate", sweep)
+        model.train_function = None
+        _fit(model, x, y, batch_size, num_steps, shuffle, seed, recorder, verbose)
+    finally:
+        object.__setattr__(optimizer, "_learning_rate", saved_rate)
+        model.train_function = saved_function
+        model.history = saved_history
+        model.stop_training = False
+        for variable, value in zip(model.variables, saved_model):
+            variable.assign(value)
+        for variable, value in zip(model.optimizer.variables, saved_optimizer):
+            variable.assign(value)
+    rates = sweep.numpy(np.arange(len(recorder.losses)))
+    return RangeTestResult(rates, recorder.losses, recorder.smoothed)
+
+
+def _fit(model, x, y, batch_size, num_steps, shuffle, seed, recorder, verbose):
+    if _is_tf_dataset(x):
+        model.fit(
+            x.repeat(), epochs=1, steps_per_epoch=num_steps, shuffle=False,
+            callbacks=[recorder], verbose=verbose,
+        )
+        return
+    arrays = keras.tree.flatten((x, y))
+    size = len(arrays[0])
+    needed = num_steps * batch_size
+    rng = np.random.default_rng(seed)
+    passes = [
+        rng.permutation(size) if shuffle else np.arange(size)
+        for _ in range(math.ceil(needed / size))
+    ]
+    index = np.concatenate(passes)[:needed]
+    take = lambda a: None if a is None else np.asarray(a)[index]  # noqa: E731
+    model.fit(
+        keras.tree.map_structure(take, x),
+        None if y is None else keras.tree.map_structure(take, y),
+        batch_size=batch_size, epochs=1, shuffle=False,
+        callbacks=[recorder], verbose=verbose,
+    )
+
+
+def _is_tf_dataset(x):
+    try:
+        import tensorflow as tf
+    except ImportError:
+        return False
+    return isinstance(x, tf.data.Dataset)
