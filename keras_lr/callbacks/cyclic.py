@@ -2,6 +2,7 @@
 
 import keras
 
+from keras_lr import _validation
 from keras_lr.callbacks.scheduler import LearningRateScheduler
 from keras_lr.schedules.cyclical import CyclicalLearningRate
 
@@ -64,6 +65,15 @@ class CyclicLR(LearningRateScheduler):
         mode="triangular",
         gamma=1.0,
     ):
+        # Checked under the Keras 2 names, so an error names what was passed;
+        # the schedule checks the rest.
+        _validation.check_not_above(
+            "base_lr",
+            _validation.check_learning_rate("base_lr", base_lr),
+            "max_lr",
+            _validation.check_learning_rate("max_lr", max_lr),
+        )
+        _validation.check_positive_int("step_size", step_size)
         super().__init__(
             CyclicalLearningRate(
                 base_lr, max_lr, step_size=step_size, mode=mode, gamma=gamma

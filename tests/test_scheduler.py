@@ -1,0 +1,146 @@
+"""LearningRateScheduler: exact per-epoch and per-step rates, Keras's two
+signatures without swallowing a user's TypeError, resume from the step."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_lr import schedules as S
+from keras_lr.callbacks import LearningRateScheduler
+from tests.conftest import rates_used
+from tests.conftest import tiny_model
+
+pytestmark = pytest.mark.backend_neutral
+
+EPOCHS, BATCHES = 4, 5
+
+
+def _float32(values):
+    return np.asarray(values, dtype=np.float32).astype(np.float64)
+
+
+def _fit(model, data, callbacks, epochs=EPOCHS):
+    return model.fit(*data, batch_size=8, epochs=epochs, verbose=0,
+                     callbacks=callbacks)
+
+
+def test_epoch_function_of_epoch(data):
+    model = tiny_model(0.5)
+    history = _fit(model, data, [LearningRateScheduler(lambda epoch: 0.1 / (epoch + 1))])
+    expected = _float32(np.repeat([0.1, 0.05, 0.1 / 3, 0.025], BATCHES))
+    np.testing.assert_array_equal(rates_used(model, EPOCHS * BATCHES), expected)
+    assert "learning_rate" not in history.history  # that is the logger's job
+
+
+def test_epoch_function_of_epoch_and_rate(data):
+    model = tiny_model(0.4)
+    _fit(model, data, [LearningRateScheduler(lambda epoch, lr: lr * 0.5)])
+    expected = _float32(np.repeat([0.2, 0.1, 0.05, 0.025], BATCHES))
+    np.testing.assert_allclose(rates_used(model, EPOCHS * BATCHES), expected, rtol=1e-7)
+
+
+def test_epoch_schedule_object_is_called_with_the_epoch(data):
+    model = tiny_model(0.4)
+    schedule = S.StepDecay(0.1, step_size=2, gamma=0.5)
+    _fit(model, data, [LearningRateScheduler(schedule)])
+    expected = _float32(np.repeat(schedule.numpy(np.arange(EPOCHS)), BATCHES))
+    np.testing.assert_array_equal(rates_used(model, EPOCHS * BATCHES), expected)
+
+
+def test_a_users_type_error_is_not_swallowed(data):
+    calls = []
+
+    def schedule(epoch, lr):
+        calls.append(epoch)
+        raise TypeError("a bug in the user's schedule")
+
+    with pytest.raises(TypeError, match="a bug in the user's schedule"):
+        _fit(tiny_model(0.1), data, [LearningRateScheduler(schedule)])
+    assert calls == [0]  # not retried as schedule(epoch)
+
+
+def test_step_unit_with_a_schedule(data):
+    schedule = S.CosineRestarts(0.1, first_decay_steps=4, t_mul=2.0)
+    model = tiny_model(0.5)
+    _fit(model, data, [LearningRateScheduler(schedule, unit="step")])
+    steps = np.arange(EPOCHS * BATCHES)
+    np.testing.assert_array_equal(rates_used(model, steps.size),
+                                  _float32(schedule.numpy(steps)))
+
+
+def test_step_unit_with_steps_per_execution_sets_one_rate_per_execution(data):
+    model = tiny_model(0.5, steps_per_execution=2)
+    model.fit(*data, batch_size=8, epochs=2, verbose=0,
+              callbacks=[LearningRateScheduler(lambda s: 0.01 * (s + 1), unit="step")])
+    # Executions start at steps 0, 2, 4 | 5, 7, 9 (the epoch's 5 batches
+    # split 2 + 2 + 1).
+    starts = [0, 0, 2, 2, 4, 5, 5, 7, 7, 9]
+    np.testing.assert_allclose(rates_used(model, 10),
+                               _float32(0.01 * (np.array(starts) + 1)), rtol=1e-7)
+
+
+class Crash(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            raise RuntimeError("simulated crash")
+
+
+@pytest.mark.parametrize("unit", ["epoch", "step"])
+def test_resume_with_backup_and_restore(unit, data, tmp_path):
+    function = (lambda t, lr: lr * 0.9) if unit == "epoch" else (
+        lambda t: 0.1 / (1 + t))
+
+    def run(extra):
+        model = tiny_model(0.1)
+        _fit(model, data, [keras.callbacks.BackupAndRestore(str(tmp_path)),
+                           LearningRateScheduler(function, unit=unit)] + extra)
+        return model
+
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run([Crash()])
+    resumed = rates_used(run([]), EPOCHS * BATCHES)
+    uninterrupted = rates_used(run([]), EPOCHS * BATCHES)
+    np.testing.assert_array_equal(resumed, uninterrupted)
+    assert len(np.unique(uninterrupted)) > 1
+
+
+def test_optimizer_built_with_a_schedule_fails_at_train_begin(data):
+    model = tiny_model(S.CosineAnnealing(0.1, 100))
+    with pytest.raises(ValueError, match="Pass your schedule to the optimizer"):
+        _fit(model, data, [LearningRateScheduler(lambda epoch: 0.1)])
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 0
+
+
+@pytest.mark.parametrize("bad", [float("nan"), -0.1, "0.1", None])
+def test_bad_return_value(bad, data):
+    with pytest.raises(ValueError, match="must return a"):
+        _fit(tiny_model(0.1), data, [LearningRateScheduler(lambda epoch: bad)])
+
+
+def test_tensor_return_value_is_accepted(data):
+    model = tiny_model(0.1)
+    _fit(model, data, [LearningRateScheduler(
+        lambda epoch, lr: lr * keras.ops.exp(-1.0))], epochs=1)
+    np.testing.assert_allclose(rates_used(model, 1), [0.1 * np.exp(-1.0)], rtol=1e-6)
+
+
+def test_verbose_prints_the_new_rate(data, capsys):
+    _fit(tiny_model(0.1), data, [LearningRateScheduler(lambda e: 0.25, verbose=1)],
+         epochs=1)
+    assert "Epoch 1: LearningRateScheduler setting learning rate to 0.25." in (
+        capsys.readouterr().out)
+
+
+def test_argument_errors():
+    with pytest.raises(TypeError, match="Argument `schedule` must be"):
+        LearningRateScheduler(0.1)
+    with pytest.raises(TypeError, match="must accept `\\(epoch\\)`"):
+        LearningRateScheduler(lambda: 0.1)
+    with pytest.raises(ValueError, match="Argument `unit` must be"):
+        LearningRateScheduler(lambda e: 0.1, unit="batch")
+
+
+def test_config_round_trip():
+    callback = LearningRateScheduler(S.CosineAnnealing(0.1, 100), unit="step")
+    restored = LearningRateScheduler.from_config(callback.get_config())
+    assert restored.schedule == callback.schedule and restored.unit == "step"
