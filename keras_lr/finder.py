@@ -41,9 +41,9 @@ class RangeTestResult:
                   for before the loss minimum;
                 - `"minimum"`: a tenth of the rate at the smoothed loss's
                   minimum (fastai's `minimum`);
-                - `"valley"`: two thirds of the way down the longest stretch
-                  over which the smoothed loss keeps falling (fastai's
-                  `valley`).
+                - `"valley"`: about halfway along the longest stretch over
+                  which the smoothed loss keeps falling (the middle of its
+                  middle third, fastai's `valley`).
 
         Returns:
             A float.
@@ -64,7 +64,8 @@ class RangeTestResult:
             return float(rates[lowest] / 10.0)
         if method == "valley":
             start, end = _longest_descent(losses)
-            return float(rates[start + (2 * (end - start)) // 3])
+            third = (end - start) / 3
+            return float(rates[start + int(third) + int(third / 2)])
         # Up to the minimum, leaving out the first tenth, where the moving
         # average has seen few batches.
         stop = max(lowest + 1, 3)
