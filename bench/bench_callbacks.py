@@ -1,0 +1,125 @@
+"""Per-train-step cost of the keras_lr callbacks, next to Keras's TensorBoard.
+
+    python bench/bench_callbacks.py [--rounds 11] [--steps 200]
+
+The same small MNIST-sized model as `bench_schedules.py` (Flatten -> Dense
+128 relu -> Dense 10, SGD momentum 0.9, batch 64, random data) is trained
+for one epoch per configuration, each configuration paired with its
+reference, back to back in alternating order, `--rounds` times in one
+process. The figure is the median of the per-round ratios minus 1. The
+epoch timer is the last callback, so a callback's epoch-end work (the
+logger's bulk write, TensorBoard's epoch summaries) is inside the timing.
+
+- `LearningRateLogger(update_freq="step")` and Keras's
+  `TensorBoard(update_freq=1)` against no callback (float rate), and the
+  logger on an in-graph `CyclicalLearningRate` against that schedule alone;
+- `CyclicLR` and `LearningRateScheduler(unit="step")` (host writes every
+  batch) against the same `CyclicalLearningRate` passed to the optimizer.
+
+Prints a Markdown table with the machine and date, for the README.
+"""
+
+import argparse
+import datetime
+import os
+import statistics
+import tempfile
+
+import numpy as np
+
+from bench_schedules import _EpochTimer
+from bench_schedules import _machine
+from bench_schedules import _model
+import keras
+from keras_lr import callbacks as C
+from keras_lr import schedules as S
+
+
+def _cyclical():
+    return S.CyclicalLearningRate(0.001, 0.1, step_size=400)
+
+
+class _Runner:
+    def __init__(self, learning_rate, make_callbacks, x, y):
+        self.model = _model(learning_rate)
+        self.timer = _EpochTimer()
+        self.callbacks = make_callbacks() + [self.timer]
+        self.x, self.y = x, y
+        self.epoch()  # trace and compile outside the measurement
+
+    def epoch(self):
+        self.model.fit(
+            self.x, self.y, batch_size=64, epochs=1, shuffle=False, verbose=0,
+            callbacks=self.callbacks,
+        )
+        return self.timer.seconds
+
+
+def configurations(log_dir):
+    """name -> (reference name, learning rate, callbacks factory)."""
+    path = lambda name: os.path.join(log_dir, name)  # noqa: E731
+    return {
+        "no callback (float rate)": (None, 0.05, list),
+        "LearningRateLogger(update_freq=\"step\"), float rate": (
+            "no callback (float rate)", 0.05,
+            lambda: [C.LearningRateLogger(path("logger_float"))]),
+        "keras.callbacks.TensorBoard(update_freq=1), float rate": (
+            "no callback (float rate)", 0.05,
+            lambda: [keras.callbacks.TensorBoard(path("tensorboard"), update_freq=1)]),
+        "CyclicalLearningRate in the optimizer": (None, _cyclical(), list),
+        "LearningRateLogger(update_freq=\"step\"), CyclicalLearningRate": (
+            "CyclicalLearningRate in the optimizer", _cyclical(),
+            lambda: [C.LearningRateLogger(path("logger_cyclical"))]),
+        "CyclicLR callback": (
+            "CyclicalLearningRate in the optimizer", 0.05,
+            lambda: [C.CyclicLR(0.001, 0.1, step_size=400)]),
+        "LearningRateScheduler(CyclicalLearningRate, unit=\"step\")": (
+            "CyclicalLearningRate in the optimizer", 0.05,
+            lambda: [C.LearningRateScheduler(_cyclical(), unit="step")]),
+    }
+
+
+def measure(rounds, steps):
+    rng = np.random.default_rng(0)
+    x = rng.random((64 * steps, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, 64 * steps)
+    with tempfile.TemporaryDirectory() as log_dir:
+        named = configurations(log_dir)
+        runners = {
+            name: _Runner(rate, make, x, y)
+            for name, (_, rate, make) in named.items()
+        }
+        times = {name: [] for name in named}
+        ratios = {name: [] for name, (ref, _, _) in named.items() if ref}
+        for round_ in range(rounds):
+            for name, reference in ((n, r) for n, (r, _, _) in named.items() if r):
+                pair = [name, reference] if round_ % 2 else [reference, name]
+                seconds = {n: runners[n].epoch() for n in pair}
+                for n in pair:
+                    times[n].append(seconds[n] / steps)
+                ratios[name].append(seconds[name] / seconds[reference])
+    return named, times, ratios
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--steps", type=int, default=200)
+    args = parser.parse_args(argv)
+    named, times, ratios = measure(args.rounds, args.steps)
+    print(f"Machine: {_machine()}; {datetime.date.today().isoformat()}")
+    print(f"{args.rounds} paired rounds of {args.steps} steps (batch 64).")
+    print()
+    print("| configuration | per step | cost vs reference | reference |")
+    print("|---|---|---|---|")
+    for name, (reference, _, _) in named.items():
+        per_step = f"{1e3 * statistics.median(times[name]):.3f} ms"
+        if reference is None:
+            print(f"| {name} | {per_step} | – | – |")
+        else:
+            cost = 100 * (statistics.median(ratios[name]) - 1.0)
+            print(f"| {name} | {per_step} | {cost:+.1f} % | {reference} |")
+
+
+if __name__ == "__main__":
+    main()
