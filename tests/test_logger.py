@@ -201,3 +201,21 @@ def test_argument_errors():
         LearningRateLogger(tag="")
     with pytest.raises(TypeError, match="Argument `log_dir` must be"):
         LearningRateLogger(log_dir=3)
+
+
+def test_a_scheduler_left_over_from_a_crashed_fit_is_not_believed(data, tmp_path):
+    class Crash(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            if batch == 2:
+                raise RuntimeError("simulated crash")
+
+    model = tiny_model(0.1)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        model.fit(*data, batch_size=8, epochs=1, verbose=0, callbacks=[
+            LearningRateScheduler(lambda s: 0.5, unit="step"), Crash()])
+    model.optimizer.learning_rate = 0.02
+    model.fit(*data, batch_size=8, epochs=1, verbose=0,
+              callbacks=[LearningRateLogger(str(tmp_path))])
+    steps, values = read_scalars(str(tmp_path))
+    np.testing.assert_array_equal(steps, np.arange(2, 7))
+    np.testing.assert_allclose(values, 0.02, rtol=1e-6)

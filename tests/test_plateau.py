@@ -370,3 +370,12 @@ def test_argument_errors():
         ReducedSchedule(0.1)
     with pytest.raises(ValueError, match="Argument `plateau_state` must be"):
         ReducedSchedule(S.Constant(0.1), plateau_state={"best": 1.0})
+
+
+def test_docstring_example():
+    import doctest
+
+    from keras_lr.callbacks import plateau
+
+    result = doctest.testmod(plateau)
+    assert result.attempted > 0 and result.failed == 0

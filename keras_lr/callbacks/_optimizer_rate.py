@@ -75,14 +75,19 @@ def rate_snapshot(optimizer):
     """A function `steps -> float64 rates`, frozen at what is in place now.
 
     A schedule is copied (a `ReducedSchedule`'s scale may change at the end
-    of the epoch); a float is read once; a host driver answers from the
-    rates it has written.
+    of the epoch); a float is read once. A host driver answers from the
+    rates it wrote, when it wrote one at the first step asked about: a
+    driver left registered by a fit that crashed did not.
     """
-    driver = _HOST_DRIVERS.get(optimizer)
-    if driver is not None:
-        return driver.applied_rates
     if is_schedule(optimizer):
         frozen = copy.copy(optimizer._learning_rate)
         return lambda steps: evaluate(frozen, steps)
     value = float_rate(optimizer)
-    return lambda steps: np.full(np.shape(steps), value, dtype=np.float64)
+    driver = _HOST_DRIVERS.get(optimizer)
+
+    def rates(steps):
+        if driver is not None and driver.wrote_rate_at(steps[0]):
+            return driver.applied_rates(steps)
+        return np.full(np.shape(steps), value, dtype=np.float64)
+
+    return rates

@@ -49,7 +49,7 @@ class ReducedSchedule(Schedule):
     >>> from keras_lr.schedules import CosineAnnealing
     >>> reduced = ReducedSchedule(CosineAnnealing(0.1, 100), scale=0.1,
     ...                           min_learning_rate=0.002)
-    >>> [round(v, 6) for v in reduced.numpy([0, 50, 90, 100])]
+    >>> reduced.numpy([0, 50, 90, 100]).round(6).tolist()
     [0.01, 0.005, 0.002, 0.0]
     """
 

@@ -146,6 +146,10 @@ class LearningRateScheduler(keras.callbacks.Callback):
         _optimizer_rate.set_float_rate(self.model, self._optimizer, rate)
         return rate
 
+    def wrote_rate_at(self, step):
+        """Whether this epoch's first rate written was for `step`."""
+        return bool(self._set_steps) and self._set_steps[0] == step
+
     def applied_rates(self, steps):
         """The rates this callback gave the updates at `steps` this epoch."""
         set_steps = np.asarray(self._set_steps)
