@@ -254,6 +254,7 @@ def find_learning_rate(
     saved_rate = optimizer._learning_rate
     saved_function = model.train_function
     saved_history = getattr(model, "history", None)
+    saved_steps_per_execution = model.steps_per_execution
 
     # The sweep is a warmup from `start_lr` to a constant `end_lr`.
     sweep = Warmup(
@@ -266,11 +267,14 @@ def find_learning_rate(
         # float rate's variable, changing the optimizer's variable list.
         object.__setattr__(optimizer, "_learning_rate", sweep)
         model.train_function = None
+        # One loss per batch needs one batch per execution.
+        model.steps_per_execution = 1
         _fit(model, x, y, batch_size, num_steps, shuffle, seed, recorder, verbose)
     finally:
         object.__setattr__(optimizer, "_learning_rate", saved_rate)
         model.train_function = saved_function
         model.history = saved_history
+        model.steps_per_execution = saved_steps_per_execution
         model.stop_training = False
         for variable, value in zip(model.variables, saved_model):
             variable.assign(value)

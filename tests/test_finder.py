@@ -93,12 +93,14 @@ def test_batch_losses_are_recovered_from_the_running_mean(data):
     """With a zero rate every batch's loss is the initial model's."""
     x, y = data
     model = _model(keras.optimizers.SGD(0.1))
+    model.steps_per_execution = 2  # run one batch at a time all the same
     result = keras_lr.find_learning_rate(
         model, x, y, batch_size=8, start_lr=1e-30, end_lr=1e-29, num_steps=5,
         shuffle=False, verbose=0)
     prediction = keras.ops.convert_to_numpy(model(x))[:, 0]
     per_batch = ((prediction - y[:, 0]) ** 2).reshape(5, 8).mean(axis=1)
     np.testing.assert_allclose(result.losses, per_batch, rtol=1e-5)
+    assert model.steps_per_execution == 2
 
 
 def test_stops_early_when_the_loss_diverges(data):
