@@ -99,7 +99,10 @@ class LearningRateLogger(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         # Only the first batch of an epoch does anything. By then every
         # on_epoch_begin hook has run (e.g. Keras's LearningRateScheduler),
-        # and the rate cannot change again before the epoch's last update.
+        # and only a host driver (whose writes the snapshot asks for) can
+        # change the rate before the epoch's last update. A batch *begin*
+        # hook costs a Python call: unlike an end hook it does not make
+        # Keras wait for the device or give up asynchronous dispatch.
         if self._rates is None:
             self._first_step = _optimizer_rate.read_step(self._optimizer)
             self._rates = _optimizer_rate.rate_snapshot(self._optimizer)
@@ -122,15 +125,12 @@ class LearningRateLogger(keras.callbacks.Callback):
                 keep = slice(None)
             else:
                 keep = steps % self.update_freq == 0
-            self._write(steps[keep], values[keep])
+            self._writer.write_scalars(self.tag, steps[keep], values[keep])
 
     def on_train_end(self, logs=None):
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-
-    def _write(self, steps, values):
-        self._writer.write_scalars(self.tag, steps, values)
 
 
 _FILE_NUMBERS = itertools.count()
