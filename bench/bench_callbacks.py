@@ -1,6 +1,6 @@
 """Per-train-step cost of the keras_lr callbacks, next to Keras's TensorBoard.
 
-    python bench/bench_callbacks.py [--rounds 11] [--steps 200]
+    python bench/bench_callbacks.py [--rounds 21] [--steps 200]
 
 The same small MNIST-sized model as `bench_schedules.py` (Flatten -> Dense
 128 relu -> Dense 10, SGD momentum 0.9, batch 64, random data) is trained
@@ -103,7 +103,7 @@ def measure(rounds, steps):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--rounds", type=int, default=21)
     parser.add_argument("--steps", type=int, default=200)
     args = parser.parse_args(argv)
     named, times, ratios = measure(args.rounds, args.steps)
