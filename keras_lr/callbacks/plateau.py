@@ -175,7 +175,12 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     - The bookkeeping (`best`, `wait`, the cooldown counter) is not reset by
       a new `fit`: it lives in the `ReducedSchedule`, and survives
       `keras.callbacks.BackupAndRestore` (in either order of the two
-      callbacks) and `model.save` / `keras.models.load_model`.
+      callbacks) and `model.save` / `keras.models.load_model`. When the
+      backup is listed first it is written before this callback sees the
+      epoch's logs, so the backup takes the monitored value from the
+      model's compiled metrics or the validation logs; a value that another
+      callback adds to the logs, or an epoch of unknown length, leaves that
+      backup one epoch behind.
 
     Args:
         monitor: the quantity to watch, a key of the epoch's logs.
