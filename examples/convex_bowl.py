@@ -38,6 +38,16 @@ def descend(rates, start=START):
     return np.array(path)
 
 
+def compared_schedules():
+    """The four schedules of the comparison, by label."""
+    return {
+        "constant 0.08": schedules.Constant(0.08),
+        "step decay": schedules.StepDecay(0.8, step_size=20, gamma=0.5),
+        "exponential": schedules.ExponentialDecay(0.8, decay_rate=0.95),
+        "cyclical": schedules.CyclicalLearningRate(0.05, 0.9, step_size=10),
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join("runs", "figures"),
@@ -49,16 +59,10 @@ def main(argv=None):
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = {
-        "constant 0.08": schedules.Constant(0.08),
-        "step decay": schedules.StepDecay(0.8, step_size=20, gamma=0.5),
-        "exponential": schedules.ExponentialDecay(0.8, decay_rate=0.95),
-        "cyclical": schedules.CyclicalLearningRate(0.05, 0.9, step_size=10),
-    }
     steps = np.arange(STEPS)
     descents = {}
     print(f"start loss {loss(*START):.4f}")
-    for label, schedule in runs.items():
+    for label, schedule in compared_schedules().items():
         rates = schedule.numpy(steps)
         path = descend(rates)
         descents[label] = (rates, path)
