@@ -8,6 +8,8 @@ import time
 
 import keras
 import numpy as np
+from tensorboard.compat.proto import event_pb2
+from tensorboard.summary.writer.record_writer import masked_crc32c
 
 from keras_lr import _validation
 from keras_lr.callbacks import _optimizer_rate
@@ -149,7 +151,6 @@ class _EventFile:
 
     def __init__(self, directory):
         from tensorboard.compat import tf as tb_tf
-        from tensorboard.compat.proto import event_pb2
 
         gfile = tb_tf.io.gfile
         gfile.makedirs(directory)
@@ -163,8 +164,6 @@ class _EventFile:
         self._file.flush()
 
     def write_scalars(self, tag, steps, values):
-        from tensorboard.compat.proto import event_pb2
-
         event = event_pb2.Event(wall_time=time.time())
         scalar = event.summary.value.add(tag=tag)
         records = []
@@ -181,8 +180,6 @@ class _EventFile:
 
 def _record(data):
     """A TFRecord: length, its masked CRC-32C, the data, the data's CRC."""
-    from tensorboard.summary.writer.record_writer import masked_crc32c
-
     header = struct.pack("<Q", len(data))
     return (
         header
