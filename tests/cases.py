@@ -129,6 +129,6 @@ SCHEDULES.update({
         warmup_steps=60,
     ),
     "epochs_of_warmup": lambda: S.Epochs(
-        S.Warmup(S.StepDecay(0.1, 5, 0.5), warmup_steps=3), steps_per_epoch=20
+        S.Warmup(S.StepDecay(0.1, 100, 0.5), warmup_steps=3), steps_per_epoch=20
     ),
 })

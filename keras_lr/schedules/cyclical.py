@@ -108,7 +108,7 @@ class CyclicalLearningRate(Schedule):
         up = float(self.step_size)
         down = float(self.step_size_down or self.step_size)
         period = up + down
-        cycle = xp.floor(step / period)
+        cycle = xp.floor_divide(step, period)
         position = step - cycle * period
         # Distances to the low end, so that the rate near it keeps its
         # precision in float32.

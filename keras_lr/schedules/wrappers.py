@@ -239,7 +239,8 @@ class Epochs(Schedule):
         self.staircase = _validation.check_bool("staircase", staircase)
 
     def _formula(self, step, xp):
-        epoch = step / float(self.steps_per_epoch)
         if self.staircase:
-            epoch = xp.floor(epoch)
+            epoch = xp.floor_divide(step, float(self.steps_per_epoch))
+        else:
+            epoch = step / float(self.steps_per_epoch)
         return xp.schedule(self.schedule, epoch)
