@@ -116,7 +116,10 @@ class CyclicalLearningRate(Schedule):
             position <= up, position / up, (period - position) / down
         )
         if self.mode == "triangular2":
-            factor = factor * xp.power(0.5, cycle)
+            # 0.5 ** cycle as one exponential (NumPy's power is 4x slower).
+            # In float32 its relative error, ~4e-8 * cycle, shrinks the
+            # amplitude's contribution far faster than it grows.
+            factor = factor * xp.exp(cycle * -math.log(2.0))
         elif self.mode == "exp_range":
             factor = factor * exp_of_product(step, math.log(self.gamma), xp)
         return self.initial_learning_rate + (
