@@ -3,13 +3,11 @@
 import itertools
 import os
 import socket
-import struct
 import time
 
 import keras
 import numpy as np
 from tensorboard.compat.proto import event_pb2
-from tensorboard.summary.writer.record_writer import masked_crc32c
 
 from keras_lr import _validation
 from keras_lr.callbacks import _optimizer_rate
@@ -141,52 +139,37 @@ _FILE_NUMBERS = itertools.count()
 class _EventFile:
     """One TensorBoard event file, written synchronously in bulk.
 
-    The records are framed as TensorBoard's reader expects (length, CRCs,
-    `Event` protos with `simple_value` scalars) and an epoch's worth goes to
-    the file in one write: about 5 microseconds per value, with no
-    background thread competing with training for the CPU (TensorBoard's
-    queued `EventFileWriter` takes about 12, eager `tf.summary.scalar`
-    about 300).
+    An event file is a TFRecord file of `Event` protos; TensorFlow's record
+    writer frames and checksums them in C++, about 1 microsecond per value
+    and no background thread competing with training for the CPU
+    (TensorBoard's queued `EventFileWriter`, whose checksum is pure Python,
+    takes about 12; eager `tf.summary.scalar` about 300).
     """
 
     def __init__(self, directory):
-        from tensorboard.compat import tf as tb_tf
+        import tensorflow as tf
 
-        gfile = tb_tf.io.gfile
-        gfile.makedirs(directory)
+        tf.io.gfile.makedirs(directory)
         # A new file per fit; the counter keeps two fits in one second apart.
         name = "events.out.tfevents.%010d.%s.%d.%d.learning_rate" % (
             time.time(), socket.gethostname(), os.getpid(), next(_FILE_NUMBERS),
         )
-        self._file = gfile.GFile(os.path.join(directory, name), "wb")
+        self._file = tf.io.TFRecordWriter(os.path.join(directory, name))
         header = event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
-        self._file.write(_record(header.SerializeToString()))
+        self._file.write(header.SerializeToString())
         self._file.flush()
 
     def write_scalars(self, tag, steps, values):
         event = event_pb2.Event(wall_time=time.time())
         scalar = event.summary.value.add(tag=tag)
-        records = []
         for step, value in zip(steps.tolist(), values.tolist()):
             event.step = step
             scalar.simple_value = value
-            records.append(_record(event.SerializeToString()))
-        self._file.write(b"".join(records))
+            self._file.write(event.SerializeToString())
         self._file.flush()
 
     def close(self):
         self._file.close()
-
-
-def _record(data):
-    """A TFRecord: length, its masked CRC-32C, the data, the data's CRC."""
-    header = struct.pack("<Q", len(data))
-    return (
-        header
-        + struct.pack("<I", masked_crc32c(header))
-        + data
-        + struct.pack("<I", masked_crc32c(data))
-    )
 
 
 def _open_writer(path):
