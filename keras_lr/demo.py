@@ -589,8 +589,8 @@ def compare(
 
     rows = summary_rows(results, target)
     heading = (
-        f"{description}; {model}, batch {BATCH_SIZE}, {epochs} epochs, "
-        f"seed {seed}."
+        f"{description}; {model}, SGD with momentum 0.9 (AdamW for "
+        f"warmup_cosine_adamw), batch {BATCH_SIZE}, {epochs} epochs, seed {seed}."
     )
     write_summary(rows, out, target, heading)
     from keras_lr.plot import plot_comparison
