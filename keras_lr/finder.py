@@ -215,7 +215,9 @@ def find_learning_rate(
     model.optimizer.learning_rate = result.suggestion()
     ```
     """
-    start_lr = _validation.check_number("start_lr", start_lr, minimum=0.0, open_min=True)
+    start_lr = _validation.check_number(
+        "start_lr", start_lr, minimum=0.0, open_min=True
+    )
     end_lr = _validation.check_number("end_lr", end_lr, minimum=0.0, open_min=True)
     if end_lr <= start_lr:
         raise ValueError(
@@ -225,19 +227,23 @@ def find_learning_rate(
     num_steps = _validation.check_positive_int("num_steps", num_steps)
     if num_steps < 3:
         raise ValueError(
-            f"Argument `num_steps` must be an integer >= 3. Received: num_steps={num_steps!r}"
+            "Argument `num_steps` must be an integer >= 3. "
+            f"Received: num_steps={num_steps!r}"
         )
     mode = _validation.check_choice("mode", mode, ("exponential", "linear"))
-    smoothing = _validation.check_number("smoothing", smoothing, minimum=0.0, maximum=1.0)
+    smoothing = _validation.check_number(
+        "smoothing", smoothing, minimum=0.0, maximum=1.0
+    )
     if smoothing == 1.0:
         raise ValueError(
-            f"Argument `smoothing` must be a finite number in [0, 1). Received: smoothing={smoothing!r}"
+            "Argument `smoothing` must be a finite number in [0, 1). "
+            f"Received: smoothing={smoothing!r}"
         )
     divergence_threshold = _validation.check_number(
         "divergence_threshold", divergence_threshold, minimum=1.0, open_min=True
     )
     batch_size = _validation.check_positive_int("batch_size", batch_size)
-    if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", False):
+    if getattr(model, "optimizer", None) is None or not model.compiled:
         raise ValueError("The model must be compiled before the range test.")
     if not model.built:
         raise ValueError(

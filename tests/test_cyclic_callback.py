@@ -82,7 +82,8 @@ def test_cycle_continues_after_backup_and_restore(data, tmp_path):
 
 def test_continues_across_fits_and_load_model(data, tmp_path):
     model = tiny_model(0.5)
-    model.fit(*data, batch_size=8, epochs=1, verbose=0, callbacks=[CyclicLR(0.01, 0.1, 3)])
+    model.fit(*data, batch_size=8, epochs=1, verbose=0,
+              callbacks=[CyclicLR(0.01, 0.1, 3)])
     path = str(tmp_path / "model.keras")
     model.save(path)
     loaded = keras.models.load_model(path, custom_objects={"TracingSGD": TracingSGD})
@@ -97,7 +98,8 @@ def test_config_round_trip_and_migration_defaults():
     assert clr.get_config() == {"base_lr": 0.001, "max_lr": 0.006, "step_size": 2000,
                                 "mode": "triangular", "gamma": 1.0}
     restored = CyclicLR.from_config(clr.get_config())
-    assert restored.schedule == clr.schedule == S.CyclicalLearningRate(0.001, 0.006, 2000)
+    assert restored.schedule == clr.schedule
+    assert clr.schedule == S.CyclicalLearningRate(0.001, 0.006, 2000)
 
 
 def test_argument_errors():

@@ -277,7 +277,9 @@ def test_second_fit_keeps_one_wrapper_and_the_bookkeeping(data):
     )
 
 
-@pytest.mark.parametrize("backup_first", [True, False], ids=["backup_first", "plateau_first"])
+@pytest.mark.parametrize(
+    "backup_first", [True, False], ids=["backup_first", "plateau_first"]
+)
 def test_backup_and_restore_resumes_the_same_rate_trace(backup_first, data, tmp_path):
     cosine = S.CosineAnnealing(0.1, decay_steps=40)
 

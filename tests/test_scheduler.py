@@ -26,7 +26,8 @@ def _fit(model, data, callbacks, epochs=EPOCHS):
 
 def test_epoch_function_of_epoch(data):
     model = tiny_model(0.5)
-    history = _fit(model, data, [LearningRateScheduler(lambda epoch: 0.1 / (epoch + 1))])
+    halving = LearningRateScheduler(lambda epoch: 0.1 / (epoch + 1))
+    history = _fit(model, data, [halving])
     expected = _float32(np.repeat([0.1, 0.05, 0.1 / 3, 0.025], BATCHES))
     np.testing.assert_array_equal(rates_used(model, EPOCHS * BATCHES), expected)
     assert "learning_rate" not in history.history  # that is the logger's job
