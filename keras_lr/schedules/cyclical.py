@@ -232,30 +232,31 @@ class OneCycle(Schedule):
         rates += [initial, final] if self.three_phase else [final]
         ends = self._phase_ends()
         starts = [0.0] + ends[:-1]
-        # Per phase: its lower and higher rate, and the distance from the
-        # step to the phase's lower end as `sign * step + offset`.
-        lows, highs, signs, offsets, spans = [], [], [], [], []
-        for start, end, a, b in zip(starts, ends, rates, rates[1:]):
-            rising = b >= a
-            lows.append(min(a, b))
-            highs.append(max(a, b))
-            signs.append(1.0 if rising else -1.0)
-            offsets.append(-start if rising else end)
-            spans.append(end - start)
-
         step = xp.minimum(step, ends[-1])
-        # A phase owns the steps up to and including its end, as in PyTorch.
-        phase = xp.searchsorted(xp.const(ends[:-1]), step, side="left")
-
-        def per_phase(values):
-            return xp.take(xp.const(values), phase)
-
-        near = per_phase(signs) * step + per_phase(offsets)
-        span = per_phase(spans)
+        phases = list(zip(starts, ends, rates, rates[1:]))
+        # From the last phase back, each phase takes the steps up to and
+        # including its end, as in PyTorch. `near` is the distance to the
+        # phase's lower end, as a fraction of the phase.
+        near = low = high = None
+        for start, end, a, b in reversed(phases):
+            span = end - start
+            if b >= a:
+                phase_near = (step - start) / span
+            else:
+                phase_near = (end - step) / span
+            if near is None:
+                near, low, high = phase_near, min(a, b), max(a, b)
+            else:
+                inside = step <= end
+                near = xp.where(inside, phase_near, near)
+                # A rate shared with the next phase needs no selection.
+                if min(a, b) != later_low:
+                    low = xp.where(inside, xp.const(min(a, b)), low)
+                if max(a, b) != later_high:
+                    high = xp.where(inside, xp.const(max(a, b)), high)
+            later_low, later_high = min(a, b), max(a, b)
         shape = "cosine" if self.anneal_strategy == "cos" else "linear"
-        return _ramp(
-            per_phase(lows), per_phase(highs), near, span - near, span, shape, xp
-        )
+        return _ramp(low, high, near, shape, xp)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -351,16 +352,19 @@ class WarmupStableDecay(Schedule):
         step = xp.minimum(step, total)
         # Before the decay starts, `near` is clamped to `span`: the peak.
         near = xp.minimum(total - step, span)
+        far = (span - near) / span if self.decay_shape == "1-sqrt" else None
         value = _ramp(
-            self.min_learning_rate, peak, near, span - near, span,
-            self.decay_shape, xp,
+            self.min_learning_rate, peak, near / span, self.decay_shape, xp,
+            far=far,
         )
         if self.warmup_steps:
             warmup = float(self.warmup_steps)
-            elapsed = xp.minimum(step, warmup)
             rise = _ramp(
-                self.initial_learning_rate, peak, elapsed, warmup - elapsed,
-                warmup, "linear", xp,
+                self.initial_learning_rate,
+                peak,
+                xp.minimum(step, warmup) / warmup,
+                "linear",
+                xp,
             )
             value = xp.where(step < warmup, rise, value)
         return value

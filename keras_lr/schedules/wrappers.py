@@ -17,28 +17,29 @@ from keras_lr.schedules.base import Schedule
 from keras_lr.schedules.cosine import _cosine_factor
 
 
-def _ramp(low, high, near, far, span, shape, xp):
+def _ramp(low, high, near, shape, xp, far=None):
     """A rate on a ramp of `shape` between `low` and `high`.
 
-    `near` and `far` are the steps from the ramp's low end and from its high
-    end (`near + far == span`). With the shape's factor `f` (0 at the low
-    end, 1 at the high end) the rate is `low * (1 - f) + high * f`: exact at
-    both ends, and since `f` is measured from the low end, accurate to the
-    last bits as the rate approaches `low`, even in float32.
+    `near` and `far` are the distances from the ramp's low end and from its
+    high end, as fractions of its length (`near + far == 1`; `far` is only
+    read by `"1-sqrt"`). With the shape's factor `f` (0 at the low end, 1 at
+    the high end) the rate is `low * (1 - f) + high * f`: exact at both
+    ends, and since `f` is measured from the low end, accurate to the last
+    bits as the rate approaches `low`, even in float32.
 
     ```python
-    "linear":  f = near / span
-    "cosine":  f = (1 - cos(pi * near / span)) / 2
-    "1-sqrt":  f = 1 - sqrt(far / span)     # a decay's shape, seen from its end
+    "linear":  f = near
+    "cosine":  f = (1 - cos(pi * near)) / 2
+    "1-sqrt":  f = 1 - sqrt(far)     # a decay's shape, seen from its end
     ```
     """
     if shape == "linear":
-        factor = near / span
+        factor = near
     elif shape == "cosine":
-        factor = _cosine_factor(near, span, xp)
+        factor = _cosine_factor(near, 1.0, xp)
     elif shape == "1-sqrt":
         # 1 - sqrt(x) == (1 - x) / (1 + sqrt(x)): exact as x approaches 1.
-        factor = (near / span) / (1.0 + xp.sqrt(far / span))
+        factor = near / (1.0 + xp.sqrt(far))
     else:
         raise ValueError(f"Unknown ramp shape: {shape!r}")
     return low * (1.0 - factor) + high * factor
@@ -121,9 +122,7 @@ class Warmup(Schedule):
             ramp = _ramp(
                 xp.minimum(target, initial),
                 xp.maximum(target, initial),
-                near,
-                span - near,
-                span,
+                near / span,
                 self.shape,
                 xp,
             )
