@@ -121,15 +121,15 @@ def test_graph_matches_host_for_random_parameters(case):
     schedule, _, _ = case
     steps = np.arange(0, 20_000, 97)
     graph = ops.convert_to_numpy(schedule(ops.convert_to_tensor(steps)))
-    rtol = 2e-6
+    # Random decays reach 1e-300; the float32 graph (XLA flushes subnormals)
+    # can only agree absolutely far below any useful learning rate.
+    atol = 1e-30
     if (
         isinstance(schedule, S.CosineRestarts)
         and not float(schedule.t_mul).is_integer()
         and _compute_dtype() == "float32"
     ):
         # Documented: fractional cycle starts held in float32 (JAX without
-        # x64) shift late, short-remaining steps by up to ~1e-5 relative.
-        rtol = 1e-4
-    # Random decays reach 1e-300; the float32 graph (XLA flushes subnormals)
-    # can only agree absolutely far below any useful learning rate.
-    np.testing.assert_allclose(graph, schedule.numpy(steps), rtol=rtol, atol=1e-30)
+        # x64) move the rate by up to ~1e-6 of the peak near a cycle's end.
+        atol = 1e-6 * schedule.initial_learning_rate
+    np.testing.assert_allclose(graph, schedule.numpy(steps), rtol=2e-6, atol=atol)

@@ -97,9 +97,10 @@ class CosineRestarts(Schedule):
     Precision: with a whole-number `t_mul` every cycle starts on an exact
     step. A fractional `t_mul` puts cycle starts between steps; a float32
     graph (the JAX backend without `jax_enable_x64`) holds them to about
-    1e-7 relative, so after tens of thousands of steps the last steps of a
-    cycle can differ from `numpy()` by up to ~1e-5 relative (TensorFlow
-    computes in float64 and agrees to 1e-6).
+    1e-7 relative, so after tens of thousands of steps the rate near the end
+    of a cycle, where it is close to the minimum, can differ from `numpy()`
+    by up to ~1e-6 of the cycle's peak (TensorFlow computes in float64 and
+    agrees to 1e-6 relative everywhere).
 
     Args:
         initial_learning_rate: the rate at step 0.

@@ -47,7 +47,9 @@ class StepDecay(Schedule):
 
     def _formula(self, step, xp):
         decays = xp.floor_divide(step, float(self.step_size))
-        return self.initial_learning_rate * xp.power(self.gamma, decays)
+        return self.initial_learning_rate * exp_of_product(
+            decays, math.log(self.gamma), xp
+        )
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -84,8 +86,8 @@ class MultiStepDecay(Schedule):
 
     def _formula(self, step, xp):
         passed = xp.searchsorted(xp.const(self.milestones), step, side="right")
-        return self.initial_learning_rate * xp.power(
-            self.gamma, xp.to_float(passed)
+        return self.initial_learning_rate * exp_of_product(
+            xp.to_float(passed), math.log(self.gamma), xp
         )
 
 
