@@ -69,6 +69,13 @@ def _gallery_schedules():
         "Warmup(CosineAnnealing)": schedules.Warmup(
             schedules.CosineAnnealing(0.1, total - 100), warmup_steps=100
         ),
+        "Sequential(Constant, CosineAnnealing)": schedules.Sequential(
+            [schedules.Constant(0.1), schedules.CosineAnnealing(0.1, 600)],
+            boundaries=[400],
+        ),
+        "Epochs(StepDecay), 100 steps/epoch": schedules.Epochs(
+            schedules.StepDecay(0.1, step_size=3, gamma=0.5), steps_per_epoch=100
+        ),
     }
 
 
@@ -80,7 +87,7 @@ def gallery(out, steps=1000):
     import matplotlib.pyplot as plt
 
     named = _gallery_schedules()
-    columns = 3
+    columns = 4
     rows = -(-len(named) // columns)
     figure, axes = plt.subplots(
         rows, columns, figsize=(4.2 * columns, 2.8 * rows), squeeze=False

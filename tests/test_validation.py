@@ -166,3 +166,24 @@ def test_get_refuses_a_foreign_class_nested_in_a_config():
     )
     with pytest.raises(ValueError, match="Only keras_lr and Keras built-in"):
         S.get(config)
+
+
+def test_get_accepts_the_plateau_wrapper_registered_by_keras_lr():
+    from keras_lr.callbacks.plateau import ReducedSchedule
+
+    config = keras.saving.serialize_keras_object(
+        ReducedSchedule(S.CosineAnnealing(0.1, 100))
+    )
+    rebuilt = S.get(config)
+    assert type(rebuilt) is ReducedSchedule
+    assert rebuilt.get_config() == config["config"]
+
+
+def test_repr_of_a_wrapper_around_a_keras_schedule_shows_its_config():
+    inner = keras.optimizers.schedules.CosineDecay(0.1, 100)
+    text = repr(S.Warmup(inner, warmup_steps=10))
+    assert "object at 0x" not in text
+    assert text.startswith("Warmup(schedule=CosineDecay(initial_learning_rate=0.1, decay_steps=100")
+    assert hash(S.Warmup(inner, 10)) == hash(
+        S.Warmup(keras.optimizers.schedules.CosineDecay(0.1, 100), 10)
+    )

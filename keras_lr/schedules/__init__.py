@@ -82,7 +82,15 @@ def _resolve_class(config):
     ours = {cls.__name__: cls for cls in ALL_SCHEDULES}
     theirs = {cls.__name__: cls for cls in _KERAS_SCHEDULES}
     if registered.startswith("keras_lr>"):
-        cls = ours.get(registered.split(">", 1)[1])
+        # Any schedule keras_lr registered (also the plateau callback's
+        # ReducedSchedule), but never a class another package registered.
+        cls = keras.saving.get_registered_object(registered)
+        if not (
+            isinstance(cls, type)
+            and issubclass(cls, keras.optimizers.schedules.LearningRateSchedule)
+            and cls.__module__.startswith("keras_lr.")
+        ):
+            cls = None
     elif module.startswith("keras.") or module == "keras":
         cls = theirs.get(class_name) if not registered or (
             registered == class_name

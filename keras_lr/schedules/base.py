@@ -184,7 +184,8 @@ class Schedule(_LearningRateSchedule):
 
     def __repr__(self):
         arguments = ", ".join(
-            f"{name}={getattr(self, name)!r}" for name in self._argument_names()
+            f"{name}={_readable(getattr(self, name))}"
+            for name in self._argument_names()
         )
         return f"{type(self).__name__}({arguments})"
 
@@ -195,6 +196,16 @@ class Schedule(_LearningRateSchedule):
 
     def __hash__(self):
         return hash((type(self).__name__, repr(self)))
+
+
+def _readable(value):
+    """repr, but a foreign nested schedule shows its config, not an address."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_readable(v) for v in value) + "]"
+    if isinstance(value, _LearningRateSchedule) and not isinstance(value, Schedule):
+        config = ", ".join(f"{k}={v!r}" for k, v in value.get_config().items())
+        return f"{type(value).__name__}({config})"
+    return repr(value)
 
 
 def exp_of_product(n, c, xp):
