@@ -7,8 +7,8 @@ children) as `torch.optim.lr_scheduler` steps them, tensorflow-addons'
 it. Each returns the rates used by updates `0..n-1`: the rate after `s`
 calls of `scheduler.step()` is the one update `s` uses.
 
-Run this file with a Python that has torch and numpy to check the PyTorch
-references against PyTorch itself:  python tests/reference_cyclical.py
+`tests/torch_parity.py` checks the PyTorch references against PyTorch
+itself (`torch_checks`), with any Python that has torch and numpy.
 """
 
 import math
@@ -192,21 +192,9 @@ def wsd(peak, total_steps, warmup_steps, decay_steps, initial, minimum, shape, n
     return np.array(rates)
 
 
-def _check_against_torch():
-    import torch
-
+def torch_checks(torch):
+    """`{name: (make_scheduler, base_lr, expected)}` for `tests/torch_parity.py`."""
     S = torch.optim.lr_scheduler
-
-    def torch_rates(make, base_lr, n, per_epoch=1):
-        parameter = torch.nn.Parameter(torch.zeros(1))
-        optimizer = torch.optim.SGD([parameter], lr=base_lr, momentum=0.9)
-        scheduler = make(optimizer)
-        rates = []
-        for _ in range(n):
-            rates.append(optimizer.param_groups[0]["lr"])
-            optimizer.step()
-            scheduler.step()
-        return np.array(rates)
 
     checks = {}
     for mode, gamma in (("triangular", 1.0), ("triangular2", 1.0), ("exp_range", 0.999)):
@@ -251,19 +239,4 @@ def _check_against_torch():
             [40, 200], 500,
         ),
     )
-    worst = 0.0
-    for name, (make, base_lr, expected) in checks.items():
-        actual = torch_rates(make, base_lr, len(expected))
-        error = np.max(np.abs(actual - expected) / np.maximum(np.abs(expected), 1e-12))
-        worst = max(worst, error)
-        print(f"{name:52s} max relative difference {error:.2e}")
-    print(f"torch {torch.__version__}: {'OK' if worst < 1e-9 else 'MISMATCH'}")
-    return 0 if worst < 1e-9 else 1
-
-
-if __name__ == "__main__":
-    import sys
-    import warnings
-
-    warnings.simplefilter("ignore")
-    sys.exit(_check_against_torch())
+    return checks

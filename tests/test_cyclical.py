@@ -258,15 +258,7 @@ BAD = [
     (S.WarmupStableDecay, dict(peak_learning_rate=0.1, total_steps=100, warmup_steps=10, decay_steps=10, decay_shape="sqrt"), "decay_shape", ValueError),
 ]
 
-
-@pytest.mark.parametrize(
-    "cls, arguments, name, error",
-    BAD,
-    ids=[f"{c.__name__}-{n}-{i}" for i, (c, _, n, _e) in enumerate(BAD)],
-)
-def test_bad_argument_is_named(cls, arguments, name, error):
-    with pytest.raises(error, match=f"^Argument `{name}` must "):
-        cls(**arguments)
+# BAD is checked by tests/test_validation.py, with every other constructor.
 
 
 def test_one_cycle_error_says_where_the_phases_would_end():

@@ -7,6 +7,8 @@ import keras
 import pytest
 
 from keras_lr import schedules as S
+from tests.test_cyclical import BAD as CYCLICAL_BAD
+from tests.test_wrappers import BAD as WRAPPERS_BAD
 
 pytestmark = pytest.mark.backend_neutral
 
@@ -66,6 +68,9 @@ BAD = [
     (S.CosineRestarts, dict(initial_learning_rate=0.1, first_decay_steps=10, m_mul=2.0), "m_mul", ValueError),
     (S.CosineRestarts, dict(initial_learning_rate=0.1, first_decay_steps=10, t_mul="2"), "t_mul", TypeError),
 ]
+
+
+BAD += CYCLICAL_BAD + WRAPPERS_BAD
 
 
 @pytest.mark.parametrize(

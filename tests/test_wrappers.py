@@ -271,12 +271,4 @@ BAD = [
     (S.Epochs, dict(schedule="step_decay", steps_per_epoch=100), "schedule", TypeError),
 ]
 
-
-@pytest.mark.parametrize(
-    "cls, arguments, name, error",
-    BAD,
-    ids=[f"{c.__name__}-{n}-{i}" for i, (c, _, n, _e) in enumerate(BAD)],
-)
-def test_bad_argument_is_named(cls, arguments, name, error):
-    with pytest.raises(error, match=f"^Argument `{name}` must "):
-        cls(**arguments)
+# BAD is checked by tests/test_validation.py, with every other constructor.

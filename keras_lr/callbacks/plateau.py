@@ -54,12 +54,7 @@ class ReducedSchedule(Schedule):
     """
 
     def __init__(self, schedule, scale=1.0, min_learning_rate=0.0, plateau_state=None):
-        if not isinstance(schedule, _LearningRateSchedule):
-            raise TypeError(
-                "Argument `schedule` must be a LearningRateSchedule. "
-                f"Received: schedule={schedule!r}"
-            )
-        self.schedule = schedule
+        self.schedule = _validation.check_schedule("schedule", schedule)
         self.scale = _validation.check_number(
             "scale", scale, minimum=0.0, maximum=1.0, open_min=True
         )
