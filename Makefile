@@ -30,8 +30,11 @@ test: $(STAMP)
 	KERAS_BACKEND=jax $(PY) -m pytest tests -m backend_neutral || status=1; \
 	exit $$status
 
+# The README's benchmark tables (several minutes; not part of `make test`).
 bench: $(STAMP)
 	$(PY) bench/bench_schedules.py
+	KERAS_BACKEND=tensorflow $(PY) bench/bench_callbacks.py
+	KERAS_BACKEND=jax $(PY) bench/bench_callbacks.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
