@@ -55,15 +55,24 @@ def test_piecewise_constant_many_boundaries():
     )
 
 
-def test_piecewise_linear_is_numpy_interp():
+def test_piecewise_linear_graph_is_numpy_interp():
+    """The host twin is `np.interp`; the keras.ops twin must match it."""
     boundaries, values = [10, 100, 2000, 9000], [0.0, 0.1, 0.02, 0.0]
     steps = np.arange(12_000)
     np.testing.assert_allclose(
-        S.PiecewiseLinear(boundaries, values).numpy(steps),
+        keras_values(S.PiecewiseLinear(boundaries, values), steps),
         np.interp(steps, boundaries, values),
-        rtol=1e-12,
-        atol=1e-18,
+        rtol=1e-6,
+        atol=1e-12,
     )
+
+
+def test_piecewise_linear_closed_form_at_boundaries_and_between():
+    schedule = S.PiecewiseLinear([10, 100, 2000], [0.0, 0.1, 0.02])
+    steps = [0, 10, 55, 100, 1050, 2000, 5000]
+    expected = [0.0, 0.0, 0.05, 0.1, 0.06, 0.02, 0.02]
+    np.testing.assert_allclose(schedule.numpy(steps), expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(keras_values(schedule, steps), expected, rtol=1e-6, atol=1e-9)
 
 
 def test_step_decay_equals_torch_step_lr():
