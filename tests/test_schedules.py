@@ -96,7 +96,7 @@ def test_multi_step_decay_equals_torch_multi_step_lr():
 
 def test_exponential_decay_equals_torch_exponential_lr():
     np.testing.assert_allclose(
-        S.ExponentialDecay(0.1, decay_rate=0.999).numpy(STEPS),
+        S.ExponentialDecay(0.1, 1, 0.999).numpy(STEPS),
         reference.torch_exponential_lr(0.1, 0.999, len(STEPS)),
         rtol=1e-9,
     )
@@ -104,7 +104,7 @@ def test_exponential_decay_equals_torch_exponential_lr():
 
 @pytest.mark.parametrize("staircase", [False, True])
 def test_exponential_decay_equals_keras(staircase):
-    ours = S.ExponentialDecay(0.1, 0.7, decay_steps=300, staircase=staircase)
+    ours = S.ExponentialDecay(0.1, 300, 0.7, staircase=staircase)
     theirs = keras.optimizers.schedules.ExponentialDecay(
         0.1, decay_steps=300, decay_rate=0.7, staircase=staircase
     )
@@ -112,7 +112,7 @@ def test_exponential_decay_equals_keras(staircase):
 
 
 def test_exponential_decay_floor():
-    schedule = S.ExponentialDecay(1.0, 0.5, decay_steps=10, min_learning_rate=0.1)
+    schedule = S.ExponentialDecay(1.0, 10, 0.5, min_learning_rate=0.1)
     assert schedule.numpy(10) == pytest.approx(0.5, rel=1e-12)
     assert schedule.numpy(30) == pytest.approx(0.125, rel=1e-12)
     assert schedule.numpy(34) == 0.1
@@ -121,7 +121,7 @@ def test_exponential_decay_floor():
 
 @pytest.mark.parametrize("staircase", [False, True])
 def test_inverse_time_decay_equals_keras(staircase):
-    ours = S.InverseTimeDecay(0.1, 0.5, decay_steps=100, staircase=staircase)
+    ours = S.InverseTimeDecay(0.1, 100, 0.5, staircase=staircase)
     theirs = keras.optimizers.schedules.InverseTimeDecay(
         0.1, decay_steps=100, decay_rate=0.5, staircase=staircase
     )
@@ -132,7 +132,9 @@ def test_inverse_time_decay_equals_keras(staircase):
 @pytest.mark.parametrize("power", [1.0, 2.0, 0.5])
 def test_polynomial_decay_equals_torch_polynomial_lr(power):
     np.testing.assert_allclose(
-        S.PolynomialDecay(0.1, decay_steps=2500, power=power).numpy(STEPS),
+        S.PolynomialDecay(
+            0.1, decay_steps=2500, end_learning_rate=0.0, power=power
+        ).numpy(STEPS),
         reference.torch_polynomial_lr(0.1, 2500, power, len(STEPS)),
         rtol=1e-9,
         atol=1e-15,
@@ -203,12 +205,12 @@ def test_cosine_restarts_restart_positions_and_peaks():
 
 def test_exponential_decay_is_finite_and_exact_far_out():
     """No 0 * inf in the float32-exact exponential at huge step counts."""
-    schedule = S.ExponentialDecay(0.1, decay_rate=0.5)
+    schedule = S.ExponentialDecay(0.1, 1, 0.5)
     steps = np.array([0, 1, 100, 10**5, 10**6, 10**7])
     graph = keras_values(schedule, steps)
     assert np.all(np.isfinite(graph))
     np.testing.assert_allclose(graph[:3], 0.1 * 0.5 ** steps[:3], rtol=1e-6)
     np.testing.assert_array_equal(graph[3:], 0.0)
-    slow = S.ExponentialDecay(1.0, decay_rate=0.99999)
+    slow = S.ExponentialDecay(1.0, 1, 0.99999)
     far = np.array([10**6, 3 * 10**6])
     np.testing.assert_allclose(keras_values(slow, far), 0.99999**far, rtol=1e-6)
