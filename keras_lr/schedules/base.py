@@ -172,9 +172,6 @@ class _HostNamespace:
         epochs = self.step / size
         return evaluate(schedule, np.floor(epochs) if staircase else epochs)
 
-    @staticmethod
-    def interp(x, points, values):
-        return np.interp(x, points, values)
 
 
 class _GraphNamespace:
@@ -344,22 +341,6 @@ class _GraphNamespace:
         if staircase:
             return self._evaluate(schedule, epochs, None)
         return self._evaluate(schedule, epochs, self._plus_frac(into) / size)
-
-    def interp(self, x, points, values):
-        """`numpy.interp` with `keras.ops`: flat outside, linear between."""
-        points, values = self.const(points), self.const(values)
-        upper = ops.clip(
-            ops.searchsorted(points, x, side="right"), 1, ops.shape(points)[0] - 1
-        )
-        lower = upper - 1
-        start, end = ops.take(points, lower), ops.take(points, upper)
-        span = end - start
-        weight_end = ops.minimum(ops.maximum(x - start, 0.0), span) / span
-        weight_start = ops.minimum(ops.maximum(end - x, 0.0), span) / span
-        return (
-            ops.take(values, lower) * weight_start
-            + ops.take(values, upper) * weight_end
-        )
 
 
 _HOST_BLOCK = 65536
