@@ -88,9 +88,9 @@ def assert_within(values, schedule, float32=False):
     values = np.asarray(values, dtype=np.float64)
     low, high = bounds(schedule)
     if float32:
-        low = float(np.nextafter(np.float32(low), np.float32(-np.inf)))
-        high = float(np.nextafter(np.float32(high), np.float32(np.inf)))
-        low = max(low, 0.0)
+        low = max(float(np.nextafter(np.float32(low), np.float32(-np.inf))), 0.0)
+        if np.float32(high) < np.float32(MAX_RATE):
+            high = float(np.nextafter(np.float32(high), np.float32(np.inf)))
     else:
         low, high = low * (1 - 1e-12), high * (1 + 1e-12)
     assert np.all(np.isfinite(values)), values

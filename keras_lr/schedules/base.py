@@ -94,6 +94,14 @@ def _is_whole(value):
     return float(value).is_integer()
 
 
+def _as_graph_number(value):
+    if isinstance(value, int) and not isinstance(value, bool) and (
+        abs(value) > 2**31 - 1
+    ):
+        return float(value)
+    return value
+
+
 class _HostNamespace:
     """NumPy in float64, on one block of steps (float64, >= 0)."""
 
@@ -203,7 +211,15 @@ class _GraphNamespace:
             self.step = self.step + frac
 
     def __getattr__(self, name):
-        return getattr(ops, name)
+        op = getattr(ops, name)
+
+        def call(*args, **kwargs):
+            # JAX refuses a Python int beyond int32 in any operation: host
+            # numbers that large enter as floats.
+            args = [_as_graph_number(a) for a in args]
+            return op(*args, **kwargs)
+
+        return call
 
     def const(self, value):
         return ops.convert_to_tensor(value, dtype=self.dtype)
@@ -253,7 +269,7 @@ class _GraphNamespace:
         period = int(period)
         if not self._fits(period):
             # No step the whole part can hold reaches the first period.
-            return ops.zeros_like(self.step), self.step, period - self.step
+            return ops.zeros_like(self.step), self.step, float(period) - self.step
         cycles = ops.floor_divide(self.whole, period)
         into = self.whole - cycles * period
         left = self.to_float(period - into)
@@ -359,7 +375,7 @@ class _GraphNamespace:
             epochs, into = ops.zeros_like(self.whole), self.whole
         if staircase:
             return self._evaluate(schedule, epochs, None)
-        return self._evaluate(schedule, epochs, self._plus_frac(into) / size)
+        return self._evaluate(schedule, epochs, self._plus_frac(into) / float(size))
 
 
 _HOST_BLOCK = 65536
@@ -541,8 +557,8 @@ def _readable(value):
     return repr(value)
 
 
-_TABLE_BITS = 12
-_TABLE_SIZE = 2**_TABLE_BITS
+_EXACT_STEPS = 2**24  # whole numbers float32 holds exactly
+_TINY = float(np.finfo(np.float32).tiny)
 
 
 def exp_of_product(n, c, xp, scale=1.0):
@@ -551,40 +567,60 @@ def exp_of_product(n, c, xp, scale=1.0):
     Exact in float32 too. A plain `exp(n * c)` in float32 carries the
     rounding of the product, about `6e-8 * |n * c|` relative: an exponential
     decay by a factor of 1e5 would be off by 1e-6. In float32, for whole
-    `n < 2**24`, it is looked up instead as `exp(hi * 4096 * c) * scale *
-    exp(lo * c)` (`n = hi * 4096 + lo`) in two 4096-entry tables computed on
-    the host in float64: two roundings, whatever `n * c` is, and nothing a
+    `n < 2**24`, it is looked up instead as `A[n // K] * B[n % K]` in two
+    tables computed on the host in float64 (`A[h] = scale * exp(h * K * c)`,
+    `B[k] = exp(k * c)`): two roundings whatever `n * c` is, and nothing a
     compiler can fuse back into one inexact exponential (XLA rewrites
-    `exp(a) * exp(b)` as `exp(a + b)`). A fractional part of `n` multiplies
-    by `exp(fraction * c)`. Beyond 2**24 steps the plain exponential keeps
-    the rate within its bounds. A growing exponential (`c > 0`) saturates at
-    `MAX_RATE`, never `inf` (so no `inf * 0` can make a NaN downstream).
+    `exp(a) * exp(b)` as `exp(a + b)`). The block `K` (a power of two, at
+    most 4096) keeps `B` within `exp(+-40)`, so neither table leaves
+    float32's range before the product does, and `A` stops where the rate
+    leaves it (saturated or below float32's smallest normal number). A
+    fractional part of `n` multiplies by `exp(fraction * c)`; beyond 2**24
+    steps the plain exponential keeps the rate within its bounds.
+
+    A growing exponential (`c > 0`) saturates at `MAX_RATE`, never `inf`,
+    so no `inf * 0` can make a NaN downstream.
     """
     if c == 0.0 or scale == 0.0:
         return xp.exp(n * 0.0) * scale
     if xp.eps < 1e-10:  # float64: the product's rounding is far below 1e-6
-        value = scale * xp.exp(n * c)
+        value = _plain_exp(n, c, scale, xp)
     else:
-        index = np.arange(_TABLE_SIZE, dtype=np.float64)
+        block = 2 ** min(12, max(0, math.floor(math.log2(40.0 / abs(c)))))
+        # Steps until the rate leaves float32's range (saturates or
+        # underflows): A need not go further.
+        if c > 0:
+            span = (math.log(MAX_RATE) - math.log(scale)) / c
+        else:
+            span = (math.log(scale) - math.log(_TINY)) / -c
+        blocks = int(min(_EXACT_STEPS / block, max(0.0, span) // block + 2))
         with np.errstate(over="ignore", under="ignore"):
-            low_table = scale * np.exp(index * c)
-            high_table = np.exp(index * (_TABLE_SIZE * c))
-        # Within float32 (a growing table overflows; the cap applies below).
-        low_table = np.minimum(low_table, MAX_RATE)
-        high_table = np.minimum(high_table, MAX_RATE)
+            high_table = scale * np.exp(np.arange(blocks) * (block * c))
+            low_table = np.exp(np.arange(block) * c)
         whole = xp.floor(n)
-        high = xp.floor(whole / _TABLE_SIZE)  # a power of 2: exact
-        low = whole - high * _TABLE_SIZE
+        high = xp.floor(whole / block)  # a power of 2: exact
+        low = whole - high * block
         looked_up = xp.take(
-            xp.const(high_table), xp.to_index(xp.minimum(high, _TABLE_SIZE - 1))
+            xp.const(np.minimum(high_table, MAX_RATE)),
+            xp.to_index(xp.minimum(high, blocks - 1.0)),
         ) * xp.take(xp.const(low_table), xp.to_index(low))
         looked_up = looked_up * xp.exp((n - whole) * c)
         value = xp.where(
-            whole < _TABLE_SIZE**2, looked_up, scale * xp.exp(n * c)
+            whole < blocks * block, looked_up, _plain_exp(n, c, scale, xp)
         )
     if c > 0:
         value = xp.minimum(value, MAX_RATE)
     return value
+
+
+def _plain_exp(n, c, scale, xp):
+    """`scale * exp(n * c)` as one exponential of a sum, capped before it
+    overflows: `scale * inf` would be NaN where a subnormal scale is flushed
+    to 0 (TensorFlow's CPU kernels)."""
+    exponent = n * c + math.log(scale)
+    if c > 0:
+        exponent = xp.minimum(exponent, math.log(MAX_RATE) + 1.0)
+    return xp.exp(exponent)
 
 
 def _is_serialized_object(value):

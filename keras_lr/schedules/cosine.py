@@ -54,12 +54,14 @@ class _RestartTable:
     """
 
     def __init__(self, first, t_mul):
-        if float(first).is_integer() and float(t_mul).is_integer():
+        if float(first).is_integer() and float(t_mul).is_integer() and (
+            t_mul <= _LAST_STEP
+        ):
             first, t_mul = int(first), int(t_mul)
             starts = [0]
             while starts[-1] <= _LAST_STEP and len(starts) <= _MAX_CYCLES:
                 starts.append(starts[-1] + first * t_mul ** (len(starts) - 1))
-            starts = np.array(starts, dtype=np.float64)
+            starts = np.array([min(s, 2 * _LAST_STEP) for s in starts], dtype=np.float64)
         else:
             # Cycles until _LAST_STEP: log(1 + x) / log(t_mul), with x =
             # _LAST_STEP * (t_mul - 1) / first taken in logs (it can overflow).
@@ -76,14 +78,15 @@ class _RestartTable:
             # A start a few ulps off a whole step is that step: the rounding
             # of the geometric sum must not move a restart by one step.
             nearest = np.round(starts)
-            starts = np.where(
-                np.abs(starts - nearest) <= 1e-12 * np.maximum(starts, 1.0),
-                nearest,
-                starts,
-            )
+            with np.errstate(invalid="ignore"):  # inf - inf past the last
+                near = np.abs(starts - nearest) <= 1e-12 * np.maximum(starts, 1.0)
+            starts = np.where(near, nearest, starts)
         # `starts` ends with the first start beyond _LAST_STEP, or after
         # _MAX_CYCLES cycles: then steps from the last start on are outside
         # the table (`self.end`).
+        beyond = np.flatnonzero(starts > _LAST_STEP)
+        if beyond.size:
+            starts = starts[: beyond[0] + 1]
         self.complete = bool(starts[-1] > _LAST_STEP)
         self.end = float(starts[-1])
         self.starts = starts[:-1]
@@ -94,14 +97,15 @@ class _RestartTable:
 
 
 def _restarts(step, xp, table, first, t_mul):
-    """`(cycle, remaining, period)` of SGDR: cycle `i` lasts `first * t_mul**i`.
+    """`(cycle, elapsed, remaining, period)` of SGDR: cycle `i` lasts
+    `first * t_mul**i`.
 
-    `remaining` is the distance from `step` to the end of its cycle, exact
-    in its whole part.
+    `elapsed` and `remaining` are the distances from the start of the step's
+    cycle and to its end, exact in their whole part.
     """
     if t_mul == 1.0:
-        cycle, _, remaining = xp.cycle(first)
-        return cycle, remaining, xp.const(float(first))
+        cycle, elapsed, remaining = xp.cycle(first)
+        return cycle, elapsed, remaining, xp.const(float(first))
     index = xp.locate(table.thresholds)
     period = xp.take(xp.const(table.periods), index)
     # The step's distance from its cycle's start, and to the next start,
@@ -110,10 +114,11 @@ def _restarts(step, xp, table, first, t_mul):
     to_end = -offset_from(xp, np.minimum(table.next_starts, _LAST_STEP), index)
     # A cycle whose end no whole step can reach is measured from its start.
     reachable = xp.take(
-        xp.const(table.next_starts <= xp.largest_whole()), index
+        xp.const(table.next_starts <= min(xp.largest_whole(), _LAST_STEP)), index
     )
     remaining = xp.where(reachable > 0, to_end, period - elapsed)
     remaining = xp.minimum(xp.maximum(remaining, 0.0), period)
+    elapsed = xp.minimum(xp.maximum(elapsed, 0.0), period)
     cycle = xp.to_float(index)
     if not table.complete:
         # Beyond the table (t_mul very close to 1): the geometric formula.
@@ -123,12 +128,14 @@ def _restarts(step, xp, table, first, t_mul):
         late = step >= table.end
         cycle = xp.where(late, late_cycle, cycle)
         remaining = xp.where(late, late_remaining, remaining)
+        elapsed = xp.where(late, late_period - late_remaining, elapsed)
         period = xp.where(late, late_period, period)
-    return cycle, remaining, period
+    return cycle, elapsed, remaining, period
 
 
 def _restarts_by_log(step, xp, first, t_mul):
     """SGDR's cycle from the closed form, for steps beyond the table."""
+    first = float(first)
     log_t_mul = math.log(t_mul)
     cycle = xp.floor(xp.log1p(step * (t_mul - 1.0) / first) / log_t_mul)
     growth = xp.exp(cycle * log_t_mul)
@@ -149,17 +156,28 @@ def _restarts_by_log(step, xp, first, t_mul):
 
 def _sgdr(step, xp, table, initial, minimum, first, t_mul, m_mul):
     """`minimum + (initial - minimum) * m_mul**cycle * cosine(remaining)`."""
-    cycle, remaining, period = _restarts(step, xp, table, first, t_mul)
+    cycle, elapsed, remaining, period = _restarts(step, xp, table, first, t_mul)
     height = initial - minimum
+    if height >= 0:
+        if m_mul == 0.0:
+            peak = xp.where(cycle > 0, xp.const(0.0), xp.const(height))
+        else:
+            # Growing restarts saturate where the peak reaches MAX_RATE.
+            peak = exp_of_product(cycle, math.log(m_mul), xp, scale=height)
+        rate = minimum + peak * cosine_factor(remaining, period, xp)
+        return xp.minimum(rate, MAX_RATE) if m_mul > 1.0 else rate
+    # A minimum above the initial rate (Keras's alpha > 1, m_mul <= 1): the
+    # rate rises from `initial` to `minimum`, as the convex combination
+    # `minimum * (1 - g) + initial * g`, g = m_mul**cycle * cos-factor, with
+    # 1 - g = (1 - m_mul**cycle) + m_mul**cycle * (1 - cos-factor): two
+    # non-negative terms, no cancellation.
     if m_mul == 0.0:
-        peak = xp.where(cycle > 0, xp.const(0.0), xp.const(height))
+        kept = xp.where(cycle > 0, xp.const(0.0), xp.const(1.0))
     else:
-        # Growing restarts saturate where the peak reaches MAX_RATE.
-        peak = exp_of_product(cycle, math.log(m_mul), xp, scale=height)
-    rate = minimum + peak * cosine_factor(remaining, period, xp)
-    if m_mul > 1.0:
-        rate = xp.minimum(rate, MAX_RATE)
-    return rate
+        kept = exp_of_product(cycle, math.log(m_mul), xp)
+    to_initial = kept * cosine_factor(remaining, period, xp)
+    to_minimum = (1.0 - kept) + kept * cosine_factor(elapsed, period, xp)
+    return minimum * to_minimum + initial * to_initial
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -368,16 +386,15 @@ class CosineDecay(Schedule):
     def _formula(self, step, xp):
         peak = self._peak()
         warmup = self.warmup_steps if self.warmup_target is not None else 0
-        remaining = xp.minimum(xp.until(warmup + self.decay_steps), self.decay_steps)
+        span = float(self.decay_steps)
+        remaining = xp.minimum(xp.until(warmup + self.decay_steps), span)
         minimum = self.alpha * peak
-        decay = minimum + (peak - minimum) * cosine_factor(
-            remaining, self.decay_steps, xp
-        )
+        decay = minimum + (peak - minimum) * cosine_factor(remaining, span, xp)
         if not warmup:
             return decay
         initial = self.initial_learning_rate
-        near_start = xp.minimum(step, warmup) / warmup
-        near_end = xp.until(warmup) / warmup
+        near_start = xp.minimum(step, float(warmup)) / float(warmup)
+        near_end = xp.until(warmup) / float(warmup)
         if peak >= initial:
             rise = ramp(initial, peak, near_start, "linear", xp)
         else:

@@ -109,6 +109,7 @@ class CyclicalLearningRate(Schedule):
         down = self.step_size_down or self.step_size
         # Whole cycles and the position in the cycle, from the integer step.
         cycle, position, remaining = xp.cycle(up + down)
+        up, down = float(up), float(down)
         # Distances to the low end, so that the rate near it keeps its
         # precision in float32.
         factor = xp.where(position <= up, position / up, remaining / down)

@@ -234,7 +234,7 @@ class InverseTimeDecay(Schedule):
         if self.staircase:
             periods, _ = xp.divmod(self.decay_steps)
         else:
-            periods = step / self.decay_steps
+            periods = step / float(self.decay_steps)
         return self.initial_learning_rate / (1.0 + self.decay_rate * periods)
 
 
@@ -297,12 +297,14 @@ class PolynomialDecay(Schedule):
         self.name = _validation.check_name("name", name)
 
     def _formula(self, step, xp):
-        span = self.decay_steps
+        # Host numbers enter the graph as floats: JAX refuses a Python int
+        # beyond int32 in any operation.
+        span = float(self.decay_steps)
         if self.cycle:
             # Over the first multiple of decay_steps that is >= step (1 at
             # step 0): from (q, r) = divmod(step, decay_steps), that is q + 1
             # periods when r > 0, else q (at least 1).
-            periods, rest = xp.divmod(span)
+            periods, rest = xp.divmod(self.decay_steps)
             partial = rest > 0
             total = span * xp.where(partial, periods + 1.0, xp.maximum(periods, 1.0))
             remaining = xp.where(
@@ -314,12 +316,16 @@ class PolynomialDecay(Schedule):
             remaining = xp.until(span)
             elapsed = xp.minimum(step, span)
         left = remaining / total  # 1 - p, accurate near the end
-        done = elapsed / total  # p, accurate near the start
+        # p, accurate near the start (clamped: beyond 2**24 a float32 step
+        # is rounded, and may land past `total`).
+        done = xp.minimum(elapsed / total, 1.0)
         if self.power == 0.0:
             return xp.const(self.initial_learning_rate) + 0.0 * step
         if self.power == 1.0:
             kept, moved = left, done
         else:
             kept = xp.power(left, self.power)
-            moved = -xp.expm1(self.power * xp.log1p(-done))
+            # log(1 - p) from whichever of p and 1 - p is accurate.
+            log_left = xp.where(done < 0.5, xp.log1p(-done), xp.log(left))
+            moved = -xp.expm1(self.power * log_left)
         return self.initial_learning_rate * kept + self.end_learning_rate * moved

@@ -114,15 +114,15 @@ class Warmup(Schedule):
         return target
 
     def _formula(self, step, xp):
-        span = self.warmup_steps
+        span = float(self.warmup_steps)
         initial, target = self.initial_learning_rate, self._target()
-        elapsed = xp.minimum(step, float(span))
-        remaining = xp.until(span)
+        elapsed = xp.minimum(step, span)
+        remaining = xp.until(self.warmup_steps)
         if self.shape == "exponential":
             # initial * (target / initial) ** t, from whichever end is
             # nearer, as exp(steps * c) with steps a whole number (exact in
             # float32, see exp_of_product).
-            c = math.log(target / initial) / span
+            c = (math.log(target) - math.log(initial)) / span
             if initial >= 1e-30 and abs(c * span) < 80.0:
                 from_start = initial * exp_of_product(elapsed, c, xp)
             else:  # A ramp over many orders of magnitude: in logs.
@@ -133,7 +133,7 @@ class Warmup(Schedule):
             rise = between(
                 initial, target, elapsed / span, remaining / span, self.shape, xp
             )
-        after = xp.schedule_since(self.schedule, span)
+        after = xp.schedule_since(self.schedule, self.warmup_steps)
         return xp.where(remaining > 0.0, rise, after)
 
 

@@ -1,0 +1,131 @@
+"""Exact step arithmetic: every schedule in bounds at any countable step, and
+graph equal to host at every step float32 can count exactly.
+
+For every entry of `tests/cases.py`, on the backend under test (TensorFlow in
+float64, JAX and torch in float32):
+
+- rates at steps drawn from [0, 2**31) (the int32 counter of JAX and torch)
+  and, where the graph counts in int64, up to 2**40, are finite and within
+  the schedule's documented bounds, on the host and in the graph (eager and
+  compiled);
+- at steps drawn from [0, 2**24] the graph equals `numpy()` to 1e-6
+  relative (1e-12 absolute near zero).
+"""
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+from keras import ops
+
+from tests.bounds import assert_within
+from tests.cases import SCHEDULES
+from tests.test_contract import STEP_DTYPE
+from tests.test_contract import _compiled
+
+pytestmark = pytest.mark.backend_neutral
+
+CASES = list(SCHEDULES)
+INT32_MAX = 2**31 - 1
+# The largest step the graph's counter holds: int64 on TensorFlow (tested to
+# 2**40, as the README states), int32 on JAX and torch.
+LARGEST = 2**40 if STEP_DTYPE == "int64" else INT32_MAX
+# A fixed length, so JAX compiles each schedule once.
+DRAWS = 64
+
+
+_BUILT = {}
+
+
+def _case(name):
+    """The case's schedule and its compiled call, built once per session so
+    that each compiles once (XLA and jax.jit per shape)."""
+    if name not in _BUILT:
+        schedule = SCHEDULES[name]()
+        _BUILT[name] = schedule, _compiled(schedule.__call__)
+    return _BUILT[name]
+
+
+def _graph(schedule, steps, compiled=None):
+    fn = compiled or schedule
+    tensor = ops.convert_to_tensor(np.asarray(steps), dtype=STEP_DTYPE)
+    return ops.convert_to_numpy(fn(tensor)).astype(np.float64)
+
+
+def _steps(upper):
+    """DRAWS steps: the edges of [0, upper] and draws from all of it."""
+    edges = [0, 1, 2**24 - 1, 2**24, 2**24 + 1, upper]
+    return st.lists(
+        st.integers(0, upper), min_size=DRAWS - len(edges), max_size=DRAWS - len(edges)
+    ).map(lambda drawn: sorted(set(drawn + [e for e in edges if e <= upper])))
+
+
+def _pad(steps):
+    return np.array(steps + [steps[-1]] * (DRAWS - len(steps)), dtype=np.int64)
+
+
+@pytest.mark.parametrize("case", CASES)
+@settings(derandomize=True, max_examples=6, deadline=None)
+@given(steps=_steps(LARGEST))
+def test_rates_stay_in_bounds_at_any_countable_step(case, steps):
+    schedule, compiled = _case(case)
+    steps = _pad(steps)
+    assert_within(schedule.numpy(steps), schedule)
+    assert_within(_graph(schedule, steps), schedule, float32=True)
+    assert_within(_graph(schedule, steps, compiled), schedule, float32=True)
+
+
+@pytest.mark.parametrize("case", CASES)
+@settings(derandomize=True, max_examples=6, deadline=None)
+@given(steps=_steps(2**24))
+def test_graph_equals_host_up_to_2_24(case, steps):
+    schedule, compiled = _case(case)
+    steps = _pad(steps)
+    host = schedule.numpy(steps)
+    for fn in (None, compiled):
+        np.testing.assert_allclose(
+            _graph(schedule, steps, fn), host, rtol=1e-6, atol=1e-12
+        )
+
+
+def test_issue_examples_are_fixed():
+    """The examples the issue reported, each at the step it failed."""
+    from keras_lr import schedules as S
+
+    # Torch applied 0.0 at step 3 (a float64 -> float32 demotion).
+    restarts = S.CosineRestarts(0.1, 3, t_mul=1.1)
+    np.testing.assert_allclose(_graph(restarts, [3]), [0.1], rtol=1e-6)
+    # A negative rate at step 33,554,454 on float32 (the step cast to
+    # float32 before periods were counted).
+    cyclical = S.CyclicalLearningRate(0.0, 0.1, step_size=3)
+    step = 33_554_454
+    expected = cyclical.numpy(step)  # 33554454 = 6 * 5592409: the low end
+    assert expected == 0.0
+    np.testing.assert_allclose(_graph(cyclical, [step, step + 3]), [0.0, 0.1])
+    # A polynomial warmup from 0: exactly 0 at step 0, 1e-5 at step 1.
+    warmup = S.PolynomialDecay(0.0, 10000, end_learning_rate=0.1)
+    np.testing.assert_allclose(
+        _graph(warmup, [0, 1, 10000]), [0.0, 1e-5, 0.1], rtol=1e-6, atol=0.0
+    )
+    # NaN from step 2 with an enormous t_mul: one long cycle instead.
+    huge = S.CosineRestarts(0.1, 1, t_mul=1e308)
+    np.testing.assert_allclose(_graph(huge, [0, 1, 2, 1000]), [0.1] * 4, rtol=1e-6)
+    np.testing.assert_allclose(huge.numpy([0, 1, 2, 1000]), [0.1] * 4, rtol=1e-12)
+
+
+def test_compute_dtypes_are_what_the_docs_say():
+    from keras_lr.schedules.base import _compute_dtypes
+
+    expected = {
+        "tensorflow": ("float64", "int64"),
+        "jax": ("float32", "int32"),
+        "torch": ("float32", "int32"),
+    }[keras.backend.backend()]
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if jax.config.jax_enable_x64:
+            expected = ("float64", "int64")
+    assert _compute_dtypes() == expected
