@@ -1,12 +1,15 @@
 """The learning rate range test (Smith 2017), with exact restoration."""
 
+import contextlib
 import math
 
 import keras
 import numpy as np
 
 from keras_lr import _validation
+from keras_lr.callbacks import _optimizer_rate
 from keras_lr.schedules.piecewise import Constant
+from keras_lr.schedules.wrappers import Epochs
 from keras_lr.schedules.wrappers import Warmup
 
 
@@ -15,7 +18,8 @@ class RangeTestResult:
 
     Attributes:
         learning_rates: the rate of each step taken, a NumPy array.
-        losses: the training loss of each step's batch.
+        losses: the training loss of each step's batch (with gradient
+            accumulation, the mean loss of the step's batches).
         smoothed_losses: the bias-corrected exponential moving average of
             `losses` (`smoothing` is its factor).
     """
@@ -110,17 +114,24 @@ def _longest_descent(losses):
 
 
 class _Recorder(keras.callbacks.Callback):
-    """Per-batch losses from Keras's running mean; stops on divergence."""
+    """Per-update losses from Keras's running mean; stops on divergence.
 
-    def __init__(self, num_steps, smoothing, divergence_threshold):
+    An update is one batch, or `accumulation_steps` batches under gradient
+    accumulation; its loss is the mean of its batches' losses.
+    """
+
+    def __init__(self, num_steps, smoothing, divergence_threshold,
+                 accumulation_steps=1):
         super().__init__()
         self.num_steps = num_steps
         self.smoothing = smoothing
         self.divergence_threshold = divergence_threshold
+        self.accumulation_steps = accumulation_steps
         self.losses = []
         self.smoothed = []
         self._average = 0.0
         self._best = math.inf
+        self._update = []
 
     def on_epoch_begin(self, epoch, logs=None):
         self._batches = 0
@@ -133,6 +144,11 @@ class _Recorder(keras.callbacks.Callback):
         self._batches += 1
         loss = self._batches * mean - (self._batches - 1) * self._mean
         self._mean = mean
+        self._update.append(loss)
+        if len(self._update) < self.accumulation_steps:
+            return
+        loss = float(np.mean(self._update))
+        self._update = []
         self.losses.append(loss)
         beta = self.smoothing
         self._average = beta * self._average + (1.0 - beta) * loss
@@ -163,13 +179,14 @@ def find_learning_rate(
 ):
     """The learning rate range test (Smith 2017, "Cyclical Learning Rates").
 
-    Trains the compiled `model` for up to `num_steps` batches while its rate
-    sweeps from `start_lr` to `end_lr`, records the loss of every batch and
+    Trains the compiled `model` for up to `num_steps` steps while its rate
+    sweeps from `start_lr` to `end_lr`, records the loss of every step and
     its smoothed curve, and stops early once the smoothed loss exceeds
     `divergence_threshold` times its best. Then it restores the model's
     variables, the optimizer's variables (step count and slots included),
-    its learning rate and its compiled train function exactly: a `fit`
-    after the test is identical to one without it.
+    its learning rate and its compiled train function exactly (on JAX the
+    next `fit` compiles it again): a `fit` after the test is identical to
+    one without it.
 
     ```python
     t = step / (num_steps - 1)
@@ -185,6 +202,15 @@ def find_learning_rate(
     (Keras 3 logs the epoch's running mean; the batch loss is recovered
     from it).
 
+    With `gradient_accumulation_steps=n`, a step of the sweep is a real
+    update: the test runs `num_steps * n` batches, update `k` uses rate `k`,
+    and its loss is the mean loss of its `n` batches, so the curve is the
+    one of the accumulated (effective) batch size. Under a TensorFlow
+    distribution strategy (`MirroredStrategy`), a model compiled inside
+    `strategy.scope()` is tested as `fit` would train it (the optimizer's
+    variables are created in that scope); calling it inside the scope of
+    another strategy is refused before anything changes.
+
     Args:
         model: a built, compiled Keras model.
         x: NumPy arrays (or a dict or list of them) or a `tf.data.Dataset`
@@ -194,7 +220,8 @@ def find_learning_rate(
         batch_size: the batch size for array inputs.
         start_lr: the first rate, > 0.
         end_lr: the last rate, > `start_lr`.
-        num_steps: the number of batches, >= 3.
+        num_steps: the number of steps (batches, or real updates under
+            gradient accumulation), >= 3.
         mode: `"exponential"` or `"linear"`.
         smoothing: the moving average factor, in [0, 1).
         divergence_threshold: stop once the smoothed loss exceeds this many
@@ -252,13 +279,24 @@ def find_learning_rate(
             "or call it on a batch first."
         )
     optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
-    if not optimizer.built:
-        optimizer.build(model.trainable_variables)
+    scope = _strategy_scope(model)
+    if not model.optimizer.built:
+        # As `fit` builds it: inside the model's distribution strategy, so
+        # that its variables are mirrored like the model's.
+        with scope:
+            model.optimizer.build(model.trainable_variables)
+    accumulation = _optimizer_rate.accumulation_steps(optimizer)
 
     saved_model = [keras.ops.convert_to_numpy(v) for v in model.variables]
     saved_optimizer = [keras.ops.convert_to_numpy(v) for v in model.optimizer.variables]
     saved_rate = optimizer._learning_rate
     saved_function = model.train_function
+    if keras.backend.backend() == "jax":
+        # While a jitted `train_step` of this model is alive, JAX reuses its
+        # trace for the next one, old learning rate included: the sweep
+        # would train at the model's own rate. So the old one goes, and the
+        # next `fit` compiles it again.
+        saved_function = None
     saved_history = getattr(model, "history", None)
     saved_steps_per_execution = model.steps_per_execution
 
@@ -266,16 +304,24 @@ def find_learning_rate(
     sweep = Warmup(
         Constant(end_lr), num_steps - 1, initial_learning_rate=start_lr, shape=mode
     )
-    recorder = _Recorder(num_steps, smoothing, divergence_threshold)
+    # Keras calls the schedule with the batch count: update k, applied at
+    # batch k * n + n - 1, gets sweep(k).
+    per_batch = Epochs(sweep, accumulation) if accumulation > 1 else sweep
+    recorder = _Recorder(num_steps, smoothing, divergence_threshold, accumulation)
     try:
         optimizer._iterations.assign(0)
+        # The sweep's first update starts from no accumulated gradient, not
+        # from a half-made update left by an earlier fit.
+        for accumulator in getattr(optimizer, "_accumulated_gradients", None) or []:
+            accumulator.assign(keras.ops.zeros(accumulator.shape, accumulator.dtype))
         # Set the attribute directly: Keras's setter would stop tracking a
         # float rate's variable, changing the optimizer's variable list.
-        object.__setattr__(optimizer, "_learning_rate", sweep)
+        object.__setattr__(optimizer, "_learning_rate", per_batch)
         model.train_function = None
         # One loss per batch needs one batch per execution.
         model.steps_per_execution = 1
-        _fit(model, x, y, batch_size, num_steps, shuffle, seed, recorder, verbose)
+        _fit(model, x, y, batch_size, num_steps * accumulation, shuffle, seed,
+             recorder, verbose)
     finally:
         object.__setattr__(optimizer, "_learning_rate", saved_rate)
         model.train_function = saved_function
@@ -313,6 +359,23 @@ def _fit(model, x, y, batch_size, num_steps, shuffle, seed, recorder, verbose):
         batch_size=batch_size, epochs=1, shuffle=False,
         callbacks=[recorder], verbose=verbose,
     )
+
+
+def _strategy_scope(model):
+    """The scope of the TensorFlow distribution strategy the model lives in."""
+    strategy = getattr(model, "distribute_strategy", None)  # TensorFlow only
+    if strategy is None:
+        return contextlib.nullcontext()
+    import tensorflow as tf
+
+    if tf.distribute.has_strategy() and tf.distribute.get_strategy() is not strategy:
+        raise ValueError(
+            "find_learning_rate must run under the distribution strategy "
+            "the model was created in, or outside any strategy scope. "
+            f"Received: a call inside the scope of {tf.distribute.get_strategy()!r}, "
+            f"for a model created under {strategy!r}."
+        )
+    return strategy.scope()
 
 
 def _is_tf_dataset(x):

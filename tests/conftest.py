@@ -76,3 +76,33 @@ def data():
     rng = np.random.RandomState(0)
     x = rng.rand(40, 3).astype("float32")
     return x, x.sum(axis=1, keepdims=True)
+
+
+def accumulating_model(learning_rate, accumulation_steps, steps_per_execution=1):
+    """`tiny_model` whose optimizer accumulates `accumulation_steps` batches."""
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(
+        TracingSGD(learning_rate, gradient_accumulation_steps=accumulation_steps),
+        loss="mse",
+        steps_per_execution=steps_per_execution,
+    )
+    return model
+
+
+def rates_of_updates(model, updates, trace=None):
+    """The rates the real updates `0 .. updates - 1` used, under accumulation.
+
+    `TracingSGD` writes at the batch count, and only real updates write
+    (TensorFlow and torch skip the update step in between; JAX computes it
+    and discards its variables, the trace included): update `k` is at
+    `k * n + n - 1`. Checks that nothing else was written. `trace`: a copy
+    taken earlier, instead of the optimizer's trace now.
+    """
+    n = model.optimizer.gradient_accumulation_steps
+    if trace is None:
+        trace = ops.convert_to_numpy(model.optimizer.trace)
+    trace = np.asarray(trace, dtype=np.float64)
+    at_updates = np.zeros(TRACE_LENGTH, dtype=bool)
+    at_updates[n - 1 : updates * n : n] = True
+    assert not trace[~at_updates].any(), "a rate was recorded between updates"
+    return trace[at_updates]

@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 
 import keras_lr
+from keras_lr import finder
 from keras_lr import schedules as S
 from keras_lr.finder import RangeTestResult
+from tests.conftest import TracingSGD
+from tests.conftest import rates_of_updates
 
 pytestmark = pytest.mark.backend_neutral
 
@@ -39,8 +42,10 @@ def _assert_identical(a, b):
     [
         lambda: keras.optimizers.SGD(0.05, momentum=0.9),
         lambda: keras.optimizers.Adam(S.CosineAnnealing(0.01, 100)),
+        # 5 batches per epoch: the accumulators hold a half-made update.
+        lambda: keras.optimizers.SGD(0.05, momentum=0.9, gradient_accumulation_steps=2),
     ],
-    ids=["sgd_momentum_float", "adam_schedule"],
+    ids=["sgd_momentum_float", "adam_schedule", "sgd_accumulating"],
 )
 def test_a_fit_after_the_test_is_identical_to_one_without(make_optimizer, data):
     x, y = data
@@ -50,8 +55,11 @@ def test_a_fit_after_the_test_is_identical_to_one_without(make_optimizer, data):
     before = _values(with_test.variables) + _values(with_test.optimizer.variables)
     rate = with_test.optimizer._learning_rate
 
+    # A high divergence threshold: the batch losses of a model that has
+    # trained an epoch already differ by several times.
     result = keras_lr.find_learning_rate(with_test, x, y, batch_size=8,
-                                         num_steps=20, end_lr=1.0, verbose=0)
+                                         num_steps=20, end_lr=1.0, verbose=0,
+                                         divergence_threshold=1e3, seed=0)
     assert len(result.losses) > 3
     _assert_identical(
         _values(with_test.variables) + _values(with_test.optimizer.variables), before)
@@ -69,8 +77,8 @@ def test_a_fit_after_the_test_is_identical_to_one_without(make_optimizer, data):
 def test_rates_losses_and_smoothing_in_closed_form(mode, data):
     x, y = data
     model = _model(keras.optimizers.SGD(0.1))
-    first_batch_loss = float(keras.ops.convert_to_numpy(keras.ops.mean(
-        keras.ops.square(model(x[:8])[:, 0] - y[:8, 0]))))
+    first_batch_loss = float(np.mean(
+        (keras.ops.convert_to_numpy(model(x[:8]))[:, 0] - y[:8, 0]) ** 2))
     result = keras_lr.find_learning_rate(
         model, x, y, batch_size=8, start_lr=1e-4, end_lr=1e-1, num_steps=12,
         mode=mode, smoothing=0.9, shuffle=False, verbose=0)
@@ -101,6 +109,83 @@ def test_batch_losses_are_recovered_from_the_running_mean(data):
     per_batch = ((prediction - y[:, 0]) ** 2).reshape(5, 8).mean(axis=1)
     np.testing.assert_allclose(result.losses, per_batch, rtol=1e-5)
     assert model.steps_per_execution == 2
+
+
+def _trace_the_sweep(monkeypatch):
+    """The optimizer's trace at the sweep's end, before it is restored."""
+    traces = []
+    monkeypatch.setattr(
+        finder._Recorder, "on_train_end", lambda self, logs=None: traces.append(
+            keras.ops.convert_to_numpy(self.model.optimizer.trace).copy()),
+        raising=False)
+    return traces
+
+
+@pytest.mark.parametrize("trained_before", [False, True])
+def test_the_sweep_is_the_rate_applied(trained_before, data, monkeypatch):
+    """Also for a model with a compiled train function (JAX would reuse
+    the old trace, and its rate, while the old function is alive)."""
+    x, y = data
+    traces = _trace_the_sweep(monkeypatch)
+    model = _model(TracingSGD(0.05))
+    if trained_before:
+        model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    result = keras_lr.find_learning_rate(
+        model, x, y, batch_size=8, start_lr=1e-3, end_lr=1e-1, num_steps=6,
+        shuffle=False, verbose=0)
+    expected = 1e-3 * (1e-1 / 1e-3) ** (np.arange(6) / 5)
+    np.testing.assert_allclose(traces[0][:6], expected, rtol=1e-6)
+    np.testing.assert_allclose(result.learning_rates, expected, rtol=1e-12)
+
+
+def test_with_gradient_accumulation_a_step_is_a_real_update(data, monkeypatch):
+    """Update k (batches 2k, 2k + 1) uses rate k."""
+    x, y = data
+    traces = _trace_the_sweep(monkeypatch)
+    model = _model(TracingSGD(0.1, gradient_accumulation_steps=2))
+    result = keras_lr.find_learning_rate(
+        model, x, y, batch_size=8, start_lr=1e-3, end_lr=1e-1, num_steps=6,
+        shuffle=False, verbose=0)
+    expected = 1e-3 * (1e-1 / 1e-3) ** (np.arange(6) / 5)
+    np.testing.assert_allclose(result.learning_rates, expected, rtol=1e-12)
+    np.testing.assert_allclose(rates_of_updates(model, 6, trace=traces[0]), expected,
+                               rtol=1e-6)
+    assert len(result.losses) == 6
+
+
+def test_with_gradient_accumulation_losses_are_update_means(data):
+    x, y = data
+    model = _model(keras.optimizers.SGD(0.1, gradient_accumulation_steps=2))
+    result = keras_lr.find_learning_rate(
+        model, x, y, batch_size=4, start_lr=1e-30, end_lr=1e-29, num_steps=5,
+        shuffle=False, verbose=0)
+    prediction = keras.ops.convert_to_numpy(model(x))[:, 0]
+    per_batch = ((prediction - y[:, 0]) ** 2).reshape(10, 4).mean(axis=1)
+    np.testing.assert_allclose(result.losses, per_batch.reshape(5, 2).mean(axis=1),
+                               rtol=1e-5)
+
+
+def test_a_half_made_update_does_not_leak_into_the_sweep(data):
+    """After an epoch of 5 batches, 2 per update, the accumulators hold a
+    gradient; the sweep must start from none (and restore it after)."""
+    x, y = data
+    half_made = _model(keras.optimizers.SGD(0.05, gradient_accumulation_steps=2))
+    half_made.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    accumulators = half_made.optimizer._accumulated_gradients
+    assert any(np.any(keras.ops.convert_to_numpy(a)) for a in accumulators)
+    clean = _model(keras.optimizers.SGD(0.05, gradient_accumulation_steps=2))
+    clean.optimizer.build(clean.trainable_variables)
+    for target, source in zip(clean.variables, half_made.variables):
+        target.assign(keras.ops.convert_to_numpy(source))
+    kept = _values(half_made.optimizer.variables)
+
+    def sweep(model):
+        return keras_lr.find_learning_rate(
+            model, x, y, batch_size=8, start_lr=0.1, end_lr=0.3, num_steps=4,
+            shuffle=False, verbose=0).losses
+
+    np.testing.assert_array_equal(sweep(half_made), sweep(clean))
+    _assert_identical(_values(half_made.optimizer.variables), kept)
 
 
 def test_stops_early_when_the_loss_diverges(data):

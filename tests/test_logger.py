@@ -50,13 +50,20 @@ CASES = {
     "scheduler_per_step": (
         0.1, [lambda: LearningRateScheduler(lambda s: 0.01 * (s + 1), unit="step")],
         [], 1),
+    "scheduler_per_step_with_lr": (
+        0.1, [lambda: LearningRateScheduler(lambda s, lr: lr * 0.8, unit="step")],
+        [], 1),
     "scheduler_per_epoch_with_lr": (
         0.1, [], [lambda: LearningRateScheduler(lambda e, lr: lr * 0.5)], 1),
     "cyclic_after": (0.1, [], [lambda: CyclicLR(0.01, 0.1, step_size=3)], 1),
-    "cosine_steps_per_execution": (S.CosineAnnealing(0.1, 12), [], [], 2),
-    "cyclic_steps_per_execution": (
-        0.1, [lambda: CyclicLR(0.01, 0.1, step_size=3)], [], 2),
 }
+# Keras's torch backend refuses steps_per_execution > 1.
+if keras.backend.backend() != "torch":
+    CASES.update({
+        "cosine_steps_per_execution": (S.CosineAnnealing(0.1, 12), [], [], 2),
+        "cyclic_steps_per_execution": (
+            0.1, [lambda: CyclicLR(0.01, 0.1, step_size=3)], [], 2),
+    })
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -147,6 +154,10 @@ def test_nothing_written_by_a_non_chief_process(data, tmp_path, monkeypatch):
         import jax
 
         monkeypatch.setattr(jax, "process_index", lambda: 1)
+    elif keras.backend.backend() == "torch":
+        # A real rank would also reach torch's DataLoader; the torch rule
+        # itself is tested below.
+        monkeypatch.setattr(logger_module, "_is_chief", lambda model: False)
     else:
         real = model.distribute_strategy
 
@@ -180,6 +191,17 @@ def test_chief_rule_on_tensorflow(monkeypatch):
         assert logger_module._is_chief(model)
     finally:
         _Resolver.task_id = 1
+
+
+def test_chief_rule_on_torch(monkeypatch):
+    import torch.distributed
+
+    monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
+    assert logger_module._is_chief(None)  # torch.distributed not initialized
+    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: True)
+    for rank in (0, 1):
+        monkeypatch.setattr(torch.distributed, "get_rank", lambda: rank)
+        assert logger_module._is_chief(None) == (rank == 0)
 
 
 def test_unwritable_log_dir_fails_before_training(data, tmp_path):

@@ -5,6 +5,14 @@ drives: its step (one device read), the object behind its learning rate (a
 schedule, a float held in a variable, or a keras_lr callback that writes that
 float from the host before each batch), and the rates that object gives over
 a range of steps, evaluated on the host without touching the device.
+
+Steps here are *updates*: with Keras's `gradient_accumulation_steps=n` only
+every n-th train step (batch) updates the weights, and `optimizer.iterations`
+counts those real updates. Keras evaluates a schedule passed to the optimizer
+at the count of train steps instead, every batch, and the update made at the
+last batch of each group of n uses the value computed there: update `k` uses
+`schedule(k * n + n - 1)` (`schedule_steps`). Without accumulation (n = 1)
+both counts are the same.
 """
 
 import copy
@@ -34,17 +42,76 @@ def base_optimizer(model):
 
 
 def read_step(optimizer):
-    """The optimizer's iteration count: the step its next update will use."""
+    """The number of real updates so far: the index of the next one.
+
+    This is `optimizer.iterations`, which Keras divides by
+    `gradient_accumulation_steps` (rounding down).
+    """
     return int(keras.ops.convert_to_numpy(optimizer.iterations))
+
+
+def accumulation_steps(optimizer):
+    """Batches per real update: `gradient_accumulation_steps`, or 1."""
+    return int(getattr(optimizer, "gradient_accumulation_steps", None) or 1)
+
+
+def read_batches(optimizer):
+    """The number of train steps (batches) the optimizer has seen.
+
+    The raw counter behind `optimizer.iterations`, which Keras advances every
+    batch, accumulating or not. It is the step a schedule is called with.
+    """
+    return int(keras.ops.convert_to_numpy(optimizer._iterations))
+
+
+def update_of_batch(optimizer, batch):
+    """The index of the real update that the train step `batch` feeds.
+
+    Under gradient accumulation the batches `k * n .. k * n + n - 1` feed
+    update `k`, applied at the last of them.
+    """
+    return batch // accumulation_steps(optimizer)
+
+
+def schedule_steps(optimizer, updates):
+    """The steps at which the optimizer's schedule gives the rates of `updates`.
+
+    Keras applies the accumulated update `k` at train step `k * n + n - 1`
+    and evaluates the schedule there (see the module docstring).
+    """
+    n = accumulation_steps(optimizer)
+    return np.asarray(updates, dtype=np.int64) * n + (n - 1)
 
 
 def is_schedule(optimizer):
     return isinstance(optimizer._learning_rate, _LearningRateSchedule)
 
 
-def float_rate(optimizer):
-    """The current value of a rate that is not a schedule (one device read)."""
+def float_rate(optimizer, model=None):
+    """The current value of a rate that is not a schedule (one device read).
+
+    Pass the model to read between two batches: on JAX the trainer then
+    holds the variables' values (the variables are emptied), and writes them
+    back first.
+    """
+    if model is not None:
+        _sync_jax_state(model)
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+
+def _sync_jax_state(model):
+    sync = getattr(model, "jax_state_sync", None)
+    if sync is not None:
+        sync()
+
+
+def float_rate_is(optimizer, value):
+    """Whether the float rate still holds `value` (one device read).
+
+    `value` is compared as the rate's variable stores it (float32, say).
+    """
+    stored = np.asarray(value, dtype=optimizer._learning_rate.dtype)
+    return float(stored) == float_rate(optimizer)
 
 
 def set_float_rate(model, optimizer, value):
@@ -55,9 +122,7 @@ def set_float_rate(model, optimizer, value):
     first; the trainer then reads it again, new rate included, before the
     next batch (the mechanism Keras provides for callbacks).
     """
-    sync = getattr(model, "jax_state_sync", None)
-    if sync is not None:
-        sync()
+    _sync_jax_state(model)
     optimizer.learning_rate = value
 
 
@@ -74,14 +139,16 @@ def unregister_host_driver(optimizer, driver):
 def rate_snapshot(optimizer):
     """A function `steps -> float64 rates`, frozen at what is in place now.
 
-    A schedule is copied (a `ReducedSchedule`'s scale may change at the end
-    of the epoch); a float is read once. A host driver answers from the
-    rates it wrote, when it wrote one at the first step asked about: a
-    driver left registered by a fit that crashed did not.
+    `steps` count real updates (`read_step`). A schedule is copied (a
+    `ReducedSchedule`'s scale may change at the end of the epoch) and
+    evaluated where Keras evaluates it for each update; a float is read
+    once. A host driver answers from the rates it wrote, when it wrote one
+    at the first step asked about: a driver left registered by a fit that
+    crashed did not.
     """
     if is_schedule(optimizer):
         frozen = copy.copy(optimizer._learning_rate)
-        return lambda steps: evaluate(frozen, steps)
+        return lambda steps: evaluate(frozen, schedule_steps(optimizer, steps))
     value = float_rate(optimizer)
     driver = _HOST_DRIVERS.get(optimizer)
 

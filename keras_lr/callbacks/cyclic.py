@@ -100,7 +100,6 @@ class CyclicLR(LearningRateScheduler):
     def from_config(cls, config):
         return cls(**config)
 
-    def on_train_batch_begin(self, batch, logs=None):
-        super().on_train_batch_begin(batch, logs)
-        self.history["lr"].append(self._set_values[-1])
-        self.history["iterations"].append(self._set_steps[-1])
+    def _rate_set(self, step, rate):
+        self.history["lr"].append(rate)
+        self.history["iterations"].append(step)

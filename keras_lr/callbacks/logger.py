@@ -23,6 +23,20 @@ class LearningRateLogger(keras.callbacks.Callback):
     real shape. Keras's `TensorBoard` callback logs the rate once per epoch,
     as the value for the *next* step.
 
+    With gradient accumulation (`SGD(..., gradient_accumulation_steps=n)`)
+    only every n-th batch updates the weights. The x axis then counts real
+    updates, as `optimizer.iterations` does (Keras's own step under
+    accumulation, also the x axis of `TensorBoard`'s
+    `evaluation_*_vs_iterations`), and step `k` shows the rate update `k`
+    really used: for a schedule passed to the optimizer that is
+    `schedule(k * n + n - 1)`, because Keras calls the schedule with the
+    count of batches and applies the update at the last batch of its `n`.
+    So a run with `batch_size=b, gradient_accumulation_steps=n` and one with
+    `batch_size=n * b` and no accumulation draw the same number of points on
+    the same axis. Keras's `TensorBoard(update_freq="batch")` counts batches
+    instead (from 1, restarting at every `fit`); divide its step by `n` to
+    compare.
+
     Nothing is read from the device per batch: the callback reads the
     optimizer's step once per epoch and evaluates the rates of the epoch's
     steps on the host (keras_lr schedules are pure functions of the step;
@@ -30,22 +44,27 @@ class LearningRateLogger(keras.callbacks.Callback):
     then writes them in one go. It is exact for a float rate (also one a
     callback changes between epochs), any schedule, a schedule under
     `ReduceLROnPlateau`, keras_lr's `LearningRateScheduler` and `CyclicLR`,
-    and with `steps_per_execution > 1`.
+    with `steps_per_execution > 1`, with `gradient_accumulation_steps`, and
+    under `tf.distribute.MirroredStrategy`.
 
     Events go to `<log_dir>/train`, the run layout of
     `keras.callbacks.TensorBoard`, so both can share a `log_dir`. Only the
-    chief process (`jax.process_index() == 0`, or the TensorFlow
-    distribution strategy's chief task) writes.
+    chief process (`jax.process_index() == 0`, the TensorFlow distribution
+    strategy's chief task, or rank 0 of an initialized `torch.distributed`)
+    writes. A `MirroredStrategy` runs one process, and so one writer.
 
     Args:
         log_dir: the TensorBoard log directory, or `None` to only set
             `logs["learning_rate"]` (and so `History`).
         update_freq: `"step"` (every update), an integer `N` (the steps that
             are multiples of `N`), or `"epoch"` (the epoch's last update).
+            Steps count real updates.
         tag: the TensorBoard tag.
 
     At each epoch end, `logs["learning_rate"]` is the rate the epoch's last
-    update used.
+    update used (with gradient accumulation an epoch may end before any
+    update: then the rate of the last update before it, if this `fit` made
+    one).
 
     Example:
 
@@ -90,6 +109,7 @@ class LearningRateLogger(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._optimizer = _optimizer_rate.base_optimizer(self.model)
         self._rates = None
+        self._last_value = None
         if self.log_dir is not None and _is_chief(self.model):
             self._writer = _open_writer(os.path.join(self.log_dir, "train"))
 
@@ -113,12 +133,12 @@ class LearningRateLogger(keras.callbacks.Callback):
         steps = np.arange(
             self._first_step, _optimizer_rate.read_step(self._optimizer)
         )
-        if steps.size == 0:
-            return
-        values = np.asarray(self._rates(steps), dtype=np.float64)
-        if logs is not None:
-            logs["learning_rate"] = float(values[-1])
-        if self._writer is not None:
+        if steps.size:
+            values = np.asarray(self._rates(steps), dtype=np.float64)
+            self._last_value = float(values[-1])
+        if logs is not None and self._last_value is not None:
+            logs["learning_rate"] = self._last_value
+        if self._writer is not None and steps.size:
             if self.update_freq == "epoch":
                 keep = slice(-1, None)
             elif self.update_freq == "step":
@@ -200,4 +220,9 @@ def _is_chief(model):
         if "chief" in resolver.cluster_spec().as_dict():
             return resolver.task_type == "chief"
         return resolver.task_type == "worker" and resolver.task_id == 0
+    if backend == "torch":
+        import torch.distributed
+
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            return torch.distributed.get_rank() == 0
     return True

@@ -308,7 +308,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         if self._compiled != self._signature():
             self._recompile()
         self._epoch_done = False
-        self._epoch_first_step = _optimizer_rate.read_step(self._optimizer)
+        self._epoch_first_step = _optimizer_rate.read_batches(self._optimizer)
         self._train_results = None
         self._val_logs = None
 
@@ -333,7 +333,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         logs = logs if logs is not None else {}
         step = _optimizer_rate.read_step(self._optimizer)
         if step > 0:
-            logs["learning_rate"] = float(self.schedule.numpy(step - 1))
+            logs["learning_rate"] = self._rate_of_update(step - 1)
         current = logs.get(self.monitor)
         if current is None:
             self._warn_once(
@@ -348,7 +348,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
                 f"ReduceLROnPlateau received {self.monitor}={current}; a NaN or "
                 "infinite value counts as no improvement.",
             )
-        old = float(self.schedule.numpy(step))
+        old = self._rate_of_update(step)
         state, scale = self._advance(current, step)
         self.schedule.plateau_state.update(state)
         self._epoch_done = True
@@ -356,7 +356,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             self.schedule.scale = scale
             self._recompile()
             if self.verbose > 0:
-                new = float(self.schedule.numpy(step))
+                new = self._rate_of_update(step)
                 print(
                     f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning "
                     f"rate from {old:.6g} to {new:.6g}."
@@ -383,12 +383,18 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         elif state["cooldown_counter"] == 0:
             state["wait"] += 1
             if state["wait"] >= self.patience and (
-                float(self.schedule.numpy(step)) > self.min_lr
+                self._rate_of_update(step) > self.min_lr
             ):
                 scale *= self.factor
                 state["cooldown_counter"] = self.cooldown
                 state["wait"] = 0
         return state, scale
+
+    def _rate_of_update(self, step):
+        """The rate of the update `step` (`optimizer.iterations`)."""
+        return float(self.schedule.numpy(
+            _optimizer_rate.schedule_steps(self._optimizer, step)
+        ))
 
     def _is_improvement(self, current, best):
         if not math.isfinite(current):
@@ -425,7 +431,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         done = (
             not getattr(self, "_epoch_done", True)
             and steps is not None
-            and _optimizer_rate.read_step(self._optimizer) - self._epoch_first_step
+            and _optimizer_rate.read_batches(self._optimizer) - self._epoch_first_step
             >= steps
         )
         if not done:

@@ -25,7 +25,10 @@ class LearningRateScheduler(keras.callbacks.Callback):
     `TypeError` raised inside a user's function is never mistaken for the
     other signature (Keras retries with one argument on any `TypeError`).
     With `unit="step"`, it is called with the optimizer's global step
-    before every batch (`schedule(step)` or `schedule(step, lr)`).
+    before every batch (`schedule(step)` or `schedule(step, lr)`); with
+    `gradient_accumulation_steps=n`, once per real update (before its first
+    batch), with the update's index (`optimizer.iterations`), so that update
+    `k` uses `schedule(k)`.
 
     The step is read from the optimizer (once per epoch), not counted by the
     callback, so training resumed with `BackupAndRestore` or after
@@ -124,22 +127,46 @@ class LearningRateScheduler(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         if self.unit != "step":
             return
+        carried = None
         if self._first_step is None:
-            # One device read per epoch; later steps are counted from it
+            # One device read per epoch; later batches are counted from it
             # (`batch` is the epoch's batch index, stepping by
             # `steps_per_execution`).
-            self._first_step = _optimizer_rate.read_step(self._optimizer) - batch
+            self._first_step = _optimizer_rate.read_batches(self._optimizer) - batch
+            if self._set_steps:
+                carried = self._set_steps[-1], self._set_values[-1]
             self._set_steps, self._set_values = [], []
-        step = self._first_step + batch
+        # The step is the index of the update this batch feeds: with
+        # gradient accumulation, one rate per real update, set before its
+        # first batch and in place when it is applied at its last.
+        step = _optimizer_rate.update_of_batch(
+            self._optimizer, self._first_step + batch
+        )
+        if self._set_steps and self._set_steps[-1] == step:
+            return
+        if carried is not None and carried[0] == step and (
+            _optimizer_rate.float_rate_is(self._optimizer, carried[1])
+        ):
+            # An update that began in the previous epoch (or fit) keeps the
+            # rate set for it: a `(step, lr)` function is not applied twice.
+            self._set_steps.append(step)
+            self._set_values.append(carried[1])
+            return
         rate = self._apply(step)
         self._set_steps.append(step)
         self._set_values.append(rate)
+        self._rate_set(step, rate)
+
+    def _rate_set(self, step, rate):
+        """Called after the rate of update `step` was set (for subclasses)."""
 
     def _apply(self, time):
         if isinstance(self.schedule, _LearningRateSchedule):
             rate = float(evaluate(self.schedule, time))
         elif self._passes_rate:
-            rate = self.schedule(time, _optimizer_rate.float_rate(self._optimizer))
+            rate = self.schedule(
+                time, _optimizer_rate.float_rate(self._optimizer, self.model)
+            )
         else:
             rate = self.schedule(time)
         rate = _check_rate(rate, self.unit, time)
