@@ -113,17 +113,25 @@ def check_non_negative_int(name, value):
     return result
 
 
+#: The smallest non-zero step count accepted: a schedule divides by it.
+MIN_STEPS = 2.0**-20
+
+
 def check_step_count(name, value, *, allow_zero=False):
     """A number of steps, whole or fractional (Keras accepts `decay_steps=
-    len(x) / batch_size * epochs`), in (0, 2**53] (or [0, 2**53]).
+    len(x) / batch_size * epochs`), in [2**-20, 2**53] (or 0 too).
 
     Returns an int for a whole number, else the float.
     """
-    requirement = "a non-negative number" if allow_zero else "a positive number"
+    requirement = (
+        "0 or a number >= 2**-20" if allow_zero else "a number >= 2**-20"
+    )
     if not _is_number(value):
         _fail(name, requirement, value, TypeError)
     number = _as_float(name, requirement, value)
     if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        _fail(name, requirement, value)
+    if 0 < number < MIN_STEPS:
         _fail(name, requirement, value)
     if number > MAX_STEPS:
         _fail(name, f"at most 2**53 ({MAX_STEPS})", value)

@@ -89,8 +89,11 @@ def assert_within(values, schedule, float32=False):
     low, high = bounds(schedule)
     if float32:
         low = max(float(np.nextafter(np.float32(low), np.float32(-np.inf))), 0.0)
-        if np.float32(high) < np.float32(MAX_RATE):
-            high = float(np.nextafter(np.float32(high), np.float32(np.inf)))
+        high32 = np.float32(high)  # may round up, to MAX_RATE at most
+        if high32 < np.float32(MAX_RATE):
+            high = float(np.nextafter(high32, np.float32(np.inf)))
+        else:
+            high = MAX_RATE
     else:
         low, high = low * (1 - 1e-12), high * (1 + 1e-12)
     assert np.all(np.isfinite(values)), values

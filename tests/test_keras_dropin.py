@@ -1,0 +1,161 @@
+"""Keras's six schedule names are drop-ins: any argument list, same rates.
+
+Hypothesis draws argument lists for each of Keras's built-in schedules
+(positional, keyword or mixed; optional arguments given or left at their
+defaults) and builds `keras.optimizers.schedules.X(...)` and
+`keras_lr.schedules.X(...)` from the same call. On TensorFlow, Keras's own
+class computes in float64 when given a float64 rate (its formula, without
+float32 rounding), and keras_lr's host and graph must equal it over 10,000
+steps. On every backend, keras_lr's graph equals its host twin for the same
+random argument lists.
+"""
+
+import inspect
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+from keras import ops
+
+from keras_lr import schedules as S
+from tests.test_contract import STEP_DTYPE
+
+STEPS = np.arange(10_000)
+K = keras.optimizers.schedules
+TENSORFLOW = keras.backend.backend() == "tensorflow"
+
+rate = st.floats(1e-6, 1.0)
+step_count = st.one_of(
+    st.integers(1, 4000),
+    st.integers(4, 16000).map(lambda quarters: quarters / 4),  # n / batch * epochs
+)
+
+
+def _growth_is_bounded(values):
+    # Growing rates must stay far from float32's range over the steps
+    # compared (keras_lr saturates there, Keras's float64 does not).
+    initial, decay_steps, decay_rate = values[:3]
+    return decay_rate <= 1 or decay_rate ** (STEPS[-1] / decay_steps) * initial < 1e30
+
+
+ARGUMENTS = {
+    "ExponentialDecay": st.tuples(
+        rate, step_count, st.one_of(st.floats(0.0, 1.0), st.floats(1.0, 1.1)),
+        st.booleans(), st.just("ExponentialDecay"),
+    ).filter(_growth_is_bounded),
+    "InverseTimeDecay": st.tuples(
+        rate, step_count, st.floats(0.0, 10.0), st.booleans(),
+        st.just("InverseTimeDecay"),
+    ),
+    "PolynomialDecay": st.tuples(
+        rate, step_count, st.floats(0.0, 1.0), st.floats(0.0, 4.0),
+        st.booleans(), st.just("PolynomialDecay"),
+    ),
+    "PiecewiseConstantDecay": st.integers(1, 8).flatmap(lambda n: st.tuples(
+        st.lists(st.integers(0, 12_000), min_size=n, max_size=n, unique=True).map(sorted),
+        st.lists(rate, min_size=n + 1, max_size=n + 1),
+        st.just("PiecewiseConstant"),
+    )),
+    "CosineDecay": st.tuples(
+        rate, step_count, st.floats(0.0, 1.0), st.just("CosineDecay"),
+        st.one_of(st.none(), rate), st.integers(0, 3000),
+    ),
+    "CosineDecayRestarts": st.tuples(
+        rate, step_count, st.one_of(st.just(1.0), st.just(2.0), st.floats(1.0, 3.0)),
+        st.floats(0.0, 1.0), st.floats(0.0, 1.0), st.just("SGDRDecay"),
+    ),
+}
+
+
+@st.composite
+def calls(draw, name):
+    """`(args, kwargs)`: the first k arguments positional, the rest by keyword,
+    each optional one given or left out."""
+    values = draw(ARGUMENTS[name])
+    parameters = [
+        p for p in inspect.signature(getattr(K, name).__init__).parameters.values()
+        if p.name != "self"
+    ]
+    positional = draw(st.integers(0, len(values)))
+    args, kwargs = list(values[:positional]), {}
+    for parameter, value in zip(parameters[positional:], values[positional:]):
+        optional = parameter.default is not inspect.Parameter.empty
+        if optional and draw(st.booleans()):
+            continue
+        kwargs[parameter.name] = value
+    return args, kwargs
+
+
+def _float64(args, kwargs, name):
+    """The same call with the rates as NumPy float64 (Keras then computes in
+    float64 on TensorFlow)."""
+    rate_names = {
+        "initial_learning_rate", "end_learning_rate", "warmup_target", "values",
+    }
+    parameters = [
+        p.name for p in inspect.signature(getattr(K, name).__init__).parameters.values()
+        if p.name != "self"
+    ]
+
+    def widen(key, value):
+        if key not in rate_names or value is None:
+            return value
+        if key == "values":
+            return [np.float64(v) for v in value]
+        return np.float64(value)
+
+    return (
+        [widen(key, value) for key, value in zip(parameters, args)],
+        {key: widen(key, value) for key, value in kwargs.items()},
+    )
+
+
+def _keras_values(schedule, steps=STEPS):
+    return np.array(
+        [float(ops.convert_to_numpy(schedule(ops.convert_to_tensor(s)))) for s in steps]
+    ) if isinstance(schedule, K.PiecewiseConstantDecay) else ops.convert_to_numpy(
+        schedule(ops.convert_to_tensor(steps, dtype="float64"))
+    ).astype(np.float64)
+
+
+def _graph(schedule, steps=STEPS):
+    return ops.convert_to_numpy(
+        schedule(ops.convert_to_tensor(steps, dtype=STEP_DTYPE))
+    ).astype(np.float64)
+
+
+@pytest.mark.skipif(not TENSORFLOW, reason="Keras computes in float64 only on TensorFlow")
+@pytest.mark.parametrize("name", sorted(ARGUMENTS))
+@settings(derandomize=True, max_examples=25, deadline=None)
+@given(data=st.data())
+def test_same_rates_as_keras_for_any_argument_list(name, data):
+    args, kwargs = data.draw(calls(name))
+    wide_args, wide_kwargs = _float64(args, kwargs, name)
+    theirs = getattr(K, name)(*wide_args, **wide_kwargs)
+    ours = getattr(S, name)(*args, **kwargs)
+    expected = _keras_values(theirs)
+    scale = float(np.max(np.abs(expected)))
+    # Keras's float64 `1 + cos(...)` and `1 - p` cancel near the minimum:
+    # an absolute 1e-15 of the largest rate covers that rounding.
+    np.testing.assert_allclose(ours.numpy(STEPS), expected, rtol=1e-9, atol=1e-15 * scale)
+    np.testing.assert_allclose(_graph(ours), expected, rtol=1e-6, atol=1e-15 * scale)
+    # The config holds every Keras key with Keras's value.
+    config = ours.get_config()
+    for key, value in theirs.get_config().items():
+        if isinstance(value, float):
+            assert config[key] == pytest.approx(value, rel=1e-15), key
+        else:
+            assert config[key] == value, key
+
+
+@pytest.mark.backend_neutral
+@pytest.mark.parametrize("name", sorted(ARGUMENTS))
+@settings(derandomize=True, max_examples=15, deadline=None)
+@given(data=st.data())
+def test_graph_equals_host_for_any_keras_argument_list(name, data):
+    args, kwargs = data.draw(calls(name))
+    ours = getattr(S, name)(*args, **kwargs)
+    np.testing.assert_allclose(_graph(ours), ours.numpy(STEPS), rtol=1e-6, atol=1e-12)
