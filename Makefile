@@ -16,18 +16,21 @@ $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null || { echo "make: needs Python 3.11; run with PYTHON=/path/to/python3.11" >&2; exit 2; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "torch==2.13.0+cpu" 2>/dev/null \
+	  || $(PY) -m pip install --quiet --index-url https://download.pytorch.org/whl/cpu "torch>=2.13.0"
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m keras_lr.cli demo
 
-# The whole suite on TensorFlow, then the backend-neutral tests on JAX; both
-# run, and the exit status fails if either failed.
+# The whole suite on TensorFlow, then the backend-neutral tests on JAX and on
+# torch; all three run, and the exit status fails if any failed.
 test: $(STAMP)
 	@status=0; \
 	KERAS_BACKEND=tensorflow $(PY) -m pytest tests || status=1; \
 	KERAS_BACKEND=jax $(PY) -m pytest tests -m backend_neutral || status=1; \
+	KERAS_BACKEND=torch $(PY) -m pytest tests -m backend_neutral || status=1; \
 	exit $$status
 
 # The README's benchmark tables (several minutes; not part of `make test`).

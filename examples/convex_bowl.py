@@ -43,7 +43,7 @@ def compared_schedules():
     return {
         "constant 0.08": schedules.Constant(0.08),
         "step decay": schedules.StepDecay(0.8, step_size=20, gamma=0.5),
-        "exponential": schedules.ExponentialDecay(0.8, decay_rate=0.95),
+        "exponential": schedules.ExponentialDecay(0.8, decay_steps=1, decay_rate=0.95),
         "cyclical": schedules.CyclicalLearningRate(0.05, 0.9, step_size=10),
     }
 

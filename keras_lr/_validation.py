@@ -12,6 +12,13 @@ import numbers
 
 import numpy as np
 
+#: The largest learning rate accepted: float32's largest finite number, so
+#: that no rate overflows the float32 a model computes in.
+MAX_RATE = float(np.finfo(np.float32).max)
+#: The largest step count accepted: every whole number up to it is exact in
+#: float64, the host's dtype.
+MAX_STEPS = 2**53
+
 
 def _fail(name, requirement, value, error=ValueError):
     raise error(
@@ -23,6 +30,14 @@ def _is_number(value):
     return isinstance(value, (numbers.Real, np.floating, np.integer)) and not (
         isinstance(value, (bool, np.bool_))
     )
+
+
+def _as_float(name, requirement, value, shown=None):
+    """`float(value)`, or the Keras-style error for a number beyond float64."""
+    try:
+        return float(value)
+    except OverflowError:
+        _fail(name, requirement, value if shown is None else shown)
 
 
 def check_number(name, value, *, minimum=None, maximum=None, open_min=False):
@@ -40,7 +55,7 @@ def check_number(name, value, *, minimum=None, maximum=None, open_min=False):
         requirement = f"a finite number in {low}{minimum:g}, {maximum:g}]"
     if not _is_number(value):
         _fail(name, requirement, value, TypeError)
-    value = float(value)
+    value = _as_float(name, requirement, value)
     if not math.isfinite(value):
         _fail(name, requirement, value)
     if minimum is not None and (
@@ -53,13 +68,15 @@ def check_number(name, value, *, minimum=None, maximum=None, open_min=False):
 
 
 def check_learning_rate(name, value):
-    """A finite learning rate >= 0."""
+    """A learning rate in [0, MAX_RATE]."""
     requirement = "a non-negative finite number"
     if not _is_number(value):
         _fail(name, requirement, value, TypeError)
-    value = float(value)
+    value = _as_float(name, requirement, value)
     if not math.isfinite(value) or value < 0:
         _fail(name, requirement, value)
+    if value > MAX_RATE:
+        _fail(name, f"at most float32's largest number ({MAX_RATE:.8g})", value)
     return value
 
 
@@ -67,11 +84,15 @@ def _as_integer(name, value, requirement):
     if not _is_number(value):
         _fail(name, requirement, value, TypeError)
     if isinstance(value, (numbers.Integral, np.integer)):
-        return int(value)
-    value = float(value)
-    if not math.isfinite(value) or not value.is_integer():
-        _fail(name, requirement, value)
-    return int(value)
+        result = int(value)
+    else:
+        number = _as_float(name, requirement, value)
+        if not math.isfinite(number) or not number.is_integer():
+            _fail(name, requirement, value)
+        result = int(number)
+    if result > MAX_STEPS:
+        _fail(name, f"at most 2**53 ({MAX_STEPS})", value)
+    return result
 
 
 def check_positive_int(name, value):
@@ -90,6 +111,23 @@ def check_non_negative_int(name, value):
     if result < 0:
         _fail(name, requirement, value)
     return result
+
+
+def check_step_count(name, value, *, allow_zero=False):
+    """A number of steps, whole or fractional (Keras accepts `decay_steps=
+    len(x) / batch_size * epochs`), in (0, 2**53] (or [0, 2**53]).
+
+    Returns an int for a whole number, else the float.
+    """
+    requirement = "a non-negative number" if allow_zero else "a positive number"
+    if not _is_number(value):
+        _fail(name, requirement, value, TypeError)
+    number = _as_float(name, requirement, value)
+    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        _fail(name, requirement, value)
+    if number > MAX_STEPS:
+        _fail(name, f"at most 2**53 ({MAX_STEPS})", value)
+    return int(number) if number.is_integer() else number
 
 
 def check_bool(name, value):
@@ -127,12 +165,42 @@ def check_steps(name, value, *, min_length=1):
     for item in items:
         if not _is_number(item):
             _fail(name, requirement, value, TypeError)
-        if float(item) != math.floor(float(item)) or float(item) < 0:
+        number = _as_float(name, requirement, item, shown=value)
+        if not math.isfinite(number) or not number.is_integer() or number < 0:
             _fail(name, requirement, value)
-        steps.append(int(item))
+        if number > MAX_STEPS:
+            _fail(name, f"a sequence of steps at most 2**53 ({MAX_STEPS})", value)
+        steps.append(int(number))
     if any(b <= a for a, b in zip(steps, steps[1:])):
         _fail(name, requirement, value)
     return steps
+
+
+def check_boundaries(name, value):
+    """Strictly increasing finite numbers within 2**53 of 0, fractional too
+    (Keras's `PiecewiseConstantDecay` compares steps with any numbers).
+
+    Whole numbers given as ints stay ints (a config echoes what was given).
+    """
+    requirement = (
+        "a non-empty, strictly increasing sequence of finite numbers within "
+        "2**53 of 0"
+    )
+    items = _as_list(name, value, requirement)
+    parsed = []
+    for item in items:
+        if not _is_number(item):
+            _fail(name, requirement, value, TypeError)
+        number = _as_float(name, requirement, item, shown=value)
+        if not math.isfinite(number) or abs(number) > MAX_STEPS:
+            _fail(name, requirement, value)
+        parsed.append(number)
+    if not parsed or any(b <= a for a, b in zip(parsed, parsed[1:])):
+        _fail(name, requirement, value)
+    return [
+        int(item) if isinstance(item, (numbers.Integral, np.integer)) else number
+        for item, number in zip(items, parsed)
+    ]
 
 
 def check_learning_rates(name, value, *, min_length=1):
@@ -145,9 +213,12 @@ def check_learning_rates(name, value, *, min_length=1):
     for item in items:
         if not _is_number(item):
             _fail(name, requirement, value, TypeError)
-        if not math.isfinite(float(item)) or float(item) < 0:
+        number = _as_float(name, requirement, item, shown=value)
+        if not math.isfinite(number) or number < 0:
             _fail(name, requirement, value)
-        rates.append(float(item))
+        if number > MAX_RATE:
+            _fail(name, f"a sequence of rates at most {MAX_RATE:.8g}", value)
+        rates.append(number)
     return rates
 
 
@@ -169,4 +240,11 @@ def check_schedule(name, value):
             value,
             TypeError,
         )
+    return value
+
+
+def check_name(name, value):
+    """A name (a non-empty string), as Keras's schedules take for `name`."""
+    if not isinstance(value, str) or not value:
+        _fail(name, "a non-empty string", value, TypeError)
     return value

@@ -19,19 +19,22 @@ SCHEDULES = {
     ),
     "step_decay": lambda: S.StepDecay(0.1, step_size=700, gamma=0.5),
     "multi_step_decay": lambda: S.MultiStepDecay(0.1, [3, 500, 4000], gamma=0.2),
-    "exponential_decay": lambda: S.ExponentialDecay(0.1, decay_rate=0.999),
+    "exponential_decay": lambda: S.ExponentialDecay(0.1, 1, 0.999),
     "exponential_staircase_floor": lambda: S.ExponentialDecay(
         0.1, decay_rate=0.5, decay_steps=1000, staircase=True,
         min_learning_rate=0.002,
     ),
-    "inverse_time_decay": lambda: S.InverseTimeDecay(0.1, 0.5, decay_steps=100),
+    "inverse_time_decay": lambda: S.InverseTimeDecay(0.1, 100, 0.5),
     "inverse_time_staircase": lambda: S.InverseTimeDecay(
-        0.1, 2.0, decay_steps=300, staircase=True
+        0.1, 300, 2.0, staircase=True
     ),
     "polynomial_decay": lambda: S.PolynomialDecay(
         0.1, decay_steps=6000, end_learning_rate=0.001, power=0.5
     ),
-    "polynomial_to_zero": lambda: S.PolynomialDecay(0.1, 8000, power=2.0),
+    "polynomial_default_end": lambda: S.PolynomialDecay(0.1, 8000, power=2.0),
+    "polynomial_to_zero": lambda: S.PolynomialDecay(
+        0.1, 8000, end_learning_rate=0.0, power=2.0
+    ),
     "cosine_annealing": lambda: S.CosineAnnealing(0.1, decay_steps=9999),
     "cosine_annealing_min": lambda: S.CosineAnnealing(0.1, 5000, 0.001),
     "cosine_restarts": lambda: S.CosineRestarts(0.1, 100, t_mul=2.0),
@@ -101,7 +104,7 @@ SCHEDULES.update({
         warmup_steps=50, initial_learning_rate=0.001, shape="cosine",
     ),
     "warmup_exponential": lambda: S.Warmup(
-        S.ExponentialDecay(0.1, decay_rate=0.9995), warmup_steps=1000,
+        S.ExponentialDecay(0.1, 1, 0.9995), warmup_steps=1000,
         initial_learning_rate=1e-4, shape="exponential",
     ),
     "sequential": lambda: S.Sequential(
@@ -130,5 +133,45 @@ SCHEDULES.update({
     ),
     "epochs_of_warmup": lambda: S.Epochs(
         S.Warmup(S.StepDecay(0.1, 100, 0.5), warmup_steps=3), steps_per_epoch=20
+    ),
+})
+
+# Keras's six names as drop-ins (issue 8), and the edges of exact step
+# arithmetic (issue 9): fractional Keras step counts, growth, a polynomial
+# warmup from 0, restarts with a fractional t_mul, cycles from 0.
+SCHEDULES.update({
+    "keras_exponential_fractional_staircase": lambda: S.ExponentialDecay(
+        0.1, 39.0625, 0.9, staircase=True
+    ),
+    "keras_exponential_growth": lambda: S.ExponentialDecay(1e-4, 100, 1.5),
+    "keras_inverse_time_fractional": lambda: S.InverseTimeDecay(
+        0.1, 2343.75, 0.5, staircase=True
+    ),
+    "keras_polynomial_cycle": lambda: S.PolynomialDecay(
+        0.1, 61, end_learning_rate=0.001, power=0.5, cycle=True
+    ),
+    "keras_polynomial_warmup_from_zero": lambda: S.PolynomialDecay(
+        0.0, 10_000, end_learning_rate=0.1
+    ),
+    "keras_piecewise_constant_decay": lambda: S.PiecewiseConstantDecay(
+        [50, 100.5, 4000], [0.1, 0.05, 0.01, 0.001]
+    ),
+    "keras_cosine_decay": lambda: S.CosineDecay(0.1, 9000, alpha=0.01),
+    "keras_cosine_decay_warmup": lambda: S.CosineDecay(
+        0.0, 8000, alpha=0.1, warmup_target=0.1, warmup_steps=52
+    ),
+    "keras_cosine_decay_warmup_down": lambda: S.CosineDecay(
+        0.5, 3000.5, warmup_target=0.1, warmup_steps=49.5
+    ),
+    "keras_cosine_decay_restarts": lambda: S.CosineDecayRestarts(
+        0.1, 37.5, t_mul=1.5, m_mul=0.8, alpha=0.01
+    ),
+    "keras_cosine_decay_restarts_constant": lambda: S.CosineDecayRestarts(
+        0.1, 50, t_mul=1.0, m_mul=0.9
+    ),
+    "cosine_restarts_t_mul_1_1": lambda: S.CosineRestarts(0.1, 3, t_mul=1.1),
+    "cyclical_from_zero_step_3": lambda: S.CyclicalLearningRate(0.0, 0.1, 3),
+    "epochs_fractional_restarts": lambda: S.Epochs(
+        S.CosineRestarts(0.1, 3, t_mul=2.0), steps_per_epoch=7, staircase=False
     ),
 })

@@ -23,8 +23,9 @@ STEPS = np.arange(10_000)
 # The graph returns float32: below float32's smallest normal number a value
 # can only agree absolutely.
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)
-# The optimizer's iteration counter: int64, or int32 on JAX without x64.
-STEP_DTYPE = "int32" if keras.backend.backend() == "jax" else "int64"
+# The optimizer's iteration counter: int64 on TensorFlow, int32 on JAX
+# (without x64) and torch.
+STEP_DTYPE = "int64" if keras.backend.backend() == "tensorflow" else "int32"
 
 
 def assert_agree(graph, host):
@@ -37,10 +38,17 @@ def schedule(request):
 
 
 def _compiled(fn):
+    """`fn` as the backend compiles a train step: XLA on TensorFlow, jax.jit.
+
+    Keras's torch backend runs the train step eagerly (its default
+    `jit_compile`), so on torch this is the eager function.
+    """
     if keras.backend.backend() == "jax":
         import jax
 
         return jax.jit(fn)
+    if keras.backend.backend() == "torch":
+        return fn
     import tensorflow as tf
 
     return tf.function(fn, jit_compile=True)

@@ -86,9 +86,10 @@ def _float32(values):
 
 def _expected_rates(schedule, scales):
     """The rate of each step when epoch `e` runs at `schedule * scales[e]`:
-    the schedule's own float32 rate, times the scale, rounded to float32."""
+    the schedule's rate (float64 for keras_lr's, Keras's own float32 for a
+    Keras schedule), times the scale, rounded once to float32."""
     steps = np.arange(len(scales) * BATCHES)
-    base = _float32(S.evaluate(schedule, steps))
+    base = S.evaluate(schedule, steps)
     return _float32(base * np.repeat(scales, BATCHES))
 
 

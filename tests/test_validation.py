@@ -47,18 +47,22 @@ BAD = [
     (S.MultiStepDecay, dict(initial_learning_rate=0.1, milestones=[30, 10]), "milestones", ValueError),
     (S.MultiStepDecay, dict(initial_learning_rate=0.1, milestones=[10, 10]), "milestones", ValueError),
     (S.MultiStepDecay, dict(initial_learning_rate=0.1, milestones=[10], gamma=NAN), "gamma", ValueError),
-    (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_rate=0.0), "decay_rate", ValueError),
-    (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_rate=1.01), "decay_rate", ValueError),
+    (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_steps=1, decay_rate=-0.5), "decay_rate", ValueError),
+    (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_steps=1, decay_rate=INF), "decay_rate", ValueError),
     (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_rate=0.9, decay_steps=0), "decay_steps", ValueError),
-    (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_rate=0.9, staircase=1), "staircase", TypeError),
-    (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_rate=0.9, min_learning_rate=0.2), "min_learning_rate", ValueError),
-    (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_rate=0.9, min_learning_rate=-0.1), "min_learning_rate", ValueError),
-    (S.InverseTimeDecay, dict(initial_learning_rate=0.1, decay_rate=-0.5), "decay_rate", ValueError),
-    (S.InverseTimeDecay, dict(initial_learning_rate=0.1, decay_rate=INF), "decay_rate", ValueError),
+    (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_rate=0.9, decay_steps=-2.5), "decay_steps", ValueError),
+    (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_rate=0.9, decay_steps=2.0**60), "decay_steps", ValueError),
+    (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_rate=0.9, decay_steps=1, staircase=1), "staircase", TypeError),
+    (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_rate=0.9, decay_steps=1, name=3), "name", TypeError),
+    (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_rate=0.9, decay_steps=1, min_learning_rate=0.2), "min_learning_rate", ValueError),
+    (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_rate=0.9, decay_steps=1, min_learning_rate=-0.1), "min_learning_rate", ValueError),
+    (S.InverseTimeDecay, dict(initial_learning_rate=0.1, decay_steps=1, decay_rate=-0.5), "decay_rate", ValueError),
+    (S.InverseTimeDecay, dict(initial_learning_rate=0.1, decay_steps=1, decay_rate=INF), "decay_rate", ValueError),
     (S.InverseTimeDecay, dict(initial_learning_rate=0.1, decay_rate=0.5, decay_steps=0), "decay_steps", ValueError),
     (S.PolynomialDecay, dict(initial_learning_rate=0.1, decay_steps=0), "decay_steps", ValueError),
-    (S.PolynomialDecay, dict(initial_learning_rate=0.1, decay_steps=10, power=0.0), "power", ValueError),
+    (S.PolynomialDecay, dict(initial_learning_rate=0.1, decay_steps=10, power=-1.0), "power", ValueError),
     (S.PolynomialDecay, dict(initial_learning_rate=0.1, decay_steps=10, end_learning_rate=-1), "end_learning_rate", ValueError),
+    (S.PolynomialDecay, dict(initial_learning_rate=0.1, decay_steps=10, cycle="yes"), "cycle", TypeError),
     (S.CosineAnnealing, dict(initial_learning_rate=0.1, decay_steps=0), "decay_steps", ValueError),
     (S.CosineAnnealing, dict(initial_learning_rate=0.1, decay_steps=100, min_learning_rate=0.5), "min_learning_rate", ValueError),
     (S.CosineAnnealing, dict(initial_learning_rate=NAN, decay_steps=100), "initial_learning_rate", ValueError),
@@ -67,6 +71,32 @@ BAD = [
     (S.CosineRestarts, dict(initial_learning_rate=0.1, first_decay_steps=10, m_mul=0.0), "m_mul", ValueError),
     (S.CosineRestarts, dict(initial_learning_rate=0.1, first_decay_steps=10, m_mul=2.0), "m_mul", ValueError),
     (S.CosineRestarts, dict(initial_learning_rate=0.1, first_decay_steps=10, t_mul="2"), "t_mul", TypeError),
+    # Keras's names: what Keras accepts and keras_lr refuses (the migration
+    # table lists each).
+    (S.CosineDecay, dict(initial_learning_rate=0.1, decay_steps=0), "decay_steps", ValueError),
+    (S.CosineDecay, dict(initial_learning_rate=0.1, decay_steps=10, alpha=-0.1), "alpha", ValueError),
+    (S.CosineDecay, dict(initial_learning_rate=0.1, decay_steps=10, warmup_target=-1.0), "warmup_target", ValueError),
+    (S.CosineDecay, dict(initial_learning_rate=0.1, decay_steps=10, warmup_steps=-5), "warmup_steps", ValueError),
+    (S.CosineDecay, dict(initial_learning_rate=1.0, decay_steps=10, alpha=1e39), "alpha", ValueError),
+    (S.CosineDecayRestarts, dict(initial_learning_rate=0.1, first_decay_steps=10, t_mul=0.5), "t_mul", ValueError),
+    (S.CosineDecayRestarts, dict(initial_learning_rate=0.1, first_decay_steps=10, m_mul=-1.0), "m_mul", ValueError),
+    (S.CosineDecayRestarts, dict(initial_learning_rate=0.1, first_decay_steps=10, m_mul=1.5, alpha=2.0), "m_mul", ValueError),
+    (S.PiecewiseConstantDecay, dict(boundaries=[100, 50], values=[1, 2, 3]), "boundaries", ValueError),
+    (S.PiecewiseConstantDecay, dict(boundaries=[50, NAN], values=[1, 2, 3]), "boundaries", ValueError),
+    (S.PiecewiseConstantDecay, dict(boundaries=[50], values=[1, 2, 3]), "values", ValueError),
+    (S.PiecewiseConstantDecay, dict(boundaries=[50], values=[1, 2], name=""), "name", TypeError),
+    # Numbers beyond what a schedule can compute with (issue 9).
+    (S.Constant, dict(learning_rate=10**400), "learning_rate", ValueError),
+    (S.Constant, dict(learning_rate=1e39), "learning_rate", ValueError),
+    (S.StepDecay, dict(initial_learning_rate=0.1, step_size=10**400), "step_size", ValueError),
+    (S.StepDecay, dict(initial_learning_rate=0.1, step_size=2**53 + 1), "step_size", ValueError),
+    (S.StepDecay, dict(initial_learning_rate=0.1, step_size=1e308), "step_size", ValueError),
+    (S.PiecewiseConstant, dict(boundaries=[10**400], values=[1, 2]), "boundaries", ValueError),
+    (S.PiecewiseConstant, dict(boundaries=[INF], values=[1, 2]), "boundaries", ValueError),
+    (S.PiecewiseLinear, dict(boundaries=[0, 2**53 + 2], values=[1, 2]), "boundaries", ValueError),
+    (S.PiecewiseConstant, dict(boundaries=[5], values=[1, 1e39]), "values", ValueError),
+    (S.PiecewiseConstant, dict(boundaries=[5], values=[1, NAN]), "values", ValueError),
+    (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_steps=1, decay_rate=10**400), "decay_rate", ValueError),
 ]
 
 
@@ -107,12 +137,16 @@ def test_numpy_rejects_non_numeric_steps():
 def test_get_builds_by_snake_case_name():
     schedule = S.get("cosine_annealing", initial_learning_rate=0.1, decay_steps=1000)
     assert schedule == S.CosineAnnealing(0.1, 1000)
-    keras_builtin = S.get("cosine_decay", initial_learning_rate=0.1, decay_steps=10)
-    assert isinstance(keras_builtin, keras.optimizers.schedules.CosineDecay)
+    # Keras's six names build keras_lr's drop-ins.
+    drop_in = S.get("cosine_decay", initial_learning_rate=0.1, decay_steps=10)
+    assert drop_in == S.CosineDecay(0.1, 10)
 
 
 def test_get_prefers_keras_lr_on_a_name_clash_and_keras_by_module():
-    assert isinstance(S.get("exponential_decay", initial_learning_rate=0.1, decay_rate=0.9), S.ExponentialDecay)
+    built = S.get(
+        "exponential_decay", initial_learning_rate=0.1, decay_steps=1, decay_rate=0.9
+    )
+    assert type(built) is S.ExponentialDecay
     config = keras.saving.serialize_keras_object(
         keras.optimizers.schedules.ExponentialDecay(0.1, 100, 0.9)
     )

@@ -36,7 +36,7 @@ def assert_close(actual, expected, rtol=1e-12):
 def test_linear_warmup_is_torch_sequential_linear_then_exponential():
     peak, start_factor, warmup, gamma = 0.1, 0.05, 50, 0.99
     schedule = S.Warmup(
-        S.ExponentialDecay(peak, decay_rate=gamma), warmup,
+        S.ExponentialDecay(peak, 1, gamma), warmup,
         initial_learning_rate=peak * start_factor,
     )
     expected = ref.torch_sequential_lr(
@@ -134,8 +134,8 @@ def test_warmup_stays_between_its_ends(initial, target, warmup, shape):
 
 def test_sequential_is_torch_sequential_lr():
     schedule = S.Sequential(
-        [S.ExponentialDecay(0.1, 0.98), S.StepDecay(0.1, 30, 0.5),
-         S.ExponentialDecay(0.1, 0.995)],
+        [S.ExponentialDecay(0.1, 1, 0.98), S.StepDecay(0.1, 30, 0.5),
+         S.ExponentialDecay(0.1, 1, 0.995)],
         boundaries=[40, 200],
     )
     expected = ref.torch_sequential_lr(
@@ -167,7 +167,7 @@ def test_sequential_boundary_is_the_first_step_of_the_next_schedule():
 def test_sequential_each_schedule_runs_on_its_own_clock(boundaries, rates):
     boundaries = sorted(boundaries)
     parts = [
-        S.ExponentialDecay(rate, decay_rate=0.999) for rate in rates[: len(boundaries) + 1]
+        S.ExponentialDecay(rate, 1, 0.999) for rate in rates[: len(boundaries) + 1]
     ]
     lr = S.Sequential(parts, boundaries).numpy
     starts = [0] + boundaries

@@ -7,6 +7,8 @@ import keras
 from keras_lr.schedules.base import Schedule
 from keras_lr.schedules.base import evaluate
 from keras_lr.schedules.cosine import CosineAnnealing
+from keras_lr.schedules.cosine import CosineDecay
+from keras_lr.schedules.cosine import CosineDecayRestarts
 from keras_lr.schedules.cosine import CosineRestarts
 from keras_lr.schedules.cyclical import CyclicalLearningRate
 from keras_lr.schedules.cyclical import OneCycle
@@ -18,6 +20,7 @@ from keras_lr.schedules.decay import PolynomialDecay
 from keras_lr.schedules.decay import StepDecay
 from keras_lr.schedules.piecewise import Constant
 from keras_lr.schedules.piecewise import PiecewiseConstant
+from keras_lr.schedules.piecewise import PiecewiseConstantDecay
 from keras_lr.schedules.piecewise import PiecewiseLinear
 from keras_lr.schedules.wrappers import Epochs
 from keras_lr.schedules.wrappers import Sequential
@@ -41,6 +44,11 @@ ALL_SCHEDULES = (
     Warmup,
     Sequential,
     Epochs,
+    # Keras's built-in names, as exact drop-ins (three more above:
+    # ExponentialDecay, InverseTimeDecay, PolynomialDecay).
+    PiecewiseConstantDecay,
+    CosineDecay,
+    CosineDecayRestarts,
 )
 
 _KERAS_SCHEDULES = (
@@ -67,11 +75,10 @@ def snake_case(class_name):
 
 
 def _by_snake_name():
-    names = {snake_case(cls.__name__): cls for cls in _KERAS_SCHEDULES}
-    # keras_lr's classes win a clash (`exponential_decay`); Keras's
-    # namesakes stay reachable through a config dict naming their module.
-    names.update({snake_case(cls.__name__): cls for cls in ALL_SCHEDULES})
-    return names
+    # keras_lr has a drop-in for each of Keras's six names, so a name is
+    # always keras_lr's class; Keras's own stay reachable through a config
+    # dict naming their module.
+    return {snake_case(cls.__name__): cls for cls in ALL_SCHEDULES}
 
 
 def _resolve_class(config):

@@ -6,28 +6,43 @@ training. Each subclass declares its constructor and one method,
 `_formula(step, xp)`, written against an array namespace `xp`:
 
 - in the compiled train step, `xp` is backed by `keras.ops`, so the schedule
-  runs on every Keras backend, inside `tf.function` (also with
-  `jit_compile=True`) and under `jax.jit`;
-- on the host, `xp` is backed by NumPy, which is what `numpy(steps)` uses
-  for plots and for per-step TensorBoard logging without a device read.
+  runs on every Keras backend (TensorFlow, JAX, torch), inside `tf.function`
+  (also with `jit_compile=True`), under `jax.jit` and in torch's eager step;
+- on the host, `xp` is backed by NumPy in float64, which is what
+  `numpy(steps)` uses for plots and for per-step TensorBoard logging without
+  a device read.
 
-`keras.ops` and NumPy share the names the formulas need (`where`, `floor`,
-`sin`, `exp`, `minimum`, `searchsorted`, `take`, ...); the namespace adds the
-few things that differ: `xp.const(value)` (a constant as an array of the
-compute dtype), `xp.to_float(x)` (a cast, e.g. of a `searchsorted` index),
-`xp.eps` (the compute dtype's machine epsilon), `xp.interp` (NumPy's, and
-its `keras.ops` twin), `xp.floor_divide` (NumPy's float path is slow) and
-`xp.schedule(inner, step)` (a nested schedule evaluated the same way: on the
-host through `evaluate`, in the graph by calling it).
+`keras.ops` and NumPy share the names the formulas need (`where`, `sin`,
+`exp`, `minimum`, `take`, ...); the namespace adds `xp.const(value)` (a
+constant in the compute dtype), `xp.to_float(x)`, `xp.eps` and `xp.pi`, and
+the step arithmetic below.
 
-Precision: the graph computes in float64 where the backend allows it (the
-TensorFlow backend; JAX with `jax_enable_x64`) and float32 otherwise, then
-casts the result to `keras.config.floatx()`. Formulas are written so that
-no step loses precision to cancellation (e.g. cosine annealing as
-`sin(pi/2 * remaining / total) ** 2` rather than `1 + cos(...)`), and whole
-periods are counted with `xp.floor_divide(step, size)`, never
-`floor(step / size)`: XLA's float32 division on the CPU is approximate, so
-`floor(11737 / 121)` gives 96 instead of 97 under `jax.jit`.
+Exact step arithmetic. `step` (the formula's argument) is the step as a
+float of the compute dtype: float64 on TensorFlow (and JAX with
+`jax_enable_x64`), float32 on JAX and torch. float32 holds whole numbers
+exactly only up to 2**24, so nothing that must be exact is computed from it.
+The graph keeps the step as a pair: its whole part, in the integer dtype the
+optimizer counts in (int64, or int32 on JAX and torch), and a fraction in
+[0, 1) (non-zero only for a fractional step, e.g. `Epochs(staircase=False)`
+handing a fractional epoch to the schedule it wraps). Formulas ask the
+namespace for what they need from it:
+
+- `xp.divmod(period)`: whole periods elapsed and the position in the current
+  one, both exact (integer division of the whole part);
+- `xp.since(point)`, `xp.until(point)`: `max(step - point, 0)` and
+  `max(point - step, 0)`, exact in their whole part, so a rate measured from
+  the end of a decay keeps its precision in float32;
+- `xp.count_reached(points)`: how many of the sorted integer `points` are
+  <= step (boundaries, milestones), compared as integers;
+- `xp.schedule(inner, xp.step)`, `xp.schedule_since(inner, start)`,
+  `xp.schedule_epochs(inner, size, staircase)`: a nested schedule at the
+  step, at `step - start`, or counting epochs, handed the same exact pair;
+  `xp.schedule_at(inner, value)` at a constant step.
+
+On the host these are the same formulas in float64, whose integers are exact
+up to 2**53. So graph and host agree to float rounding at every step below
+2**24 on every backend, and each schedule stays within its bounds at every
+step the optimizer can count to.
 """
 
 import inspect
@@ -41,20 +56,51 @@ from keras_lr import _validation
 
 _LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
 
+#: The largest finite float32: no keras_lr schedule returns a larger rate.
+MAX_RATE = _validation.MAX_RATE
 
-def _compute_dtype():
-    if keras.backend.backend() == "jax":
+
+def _compute_dtypes():
+    """`(float dtype, integer dtype)` the graph computes a schedule in.
+
+    Keras's torch backend promotes mixed float64 operands to float32 (and
+    int64 to int32), so torch computes in float32 throughout, like JAX
+    without x64; its optimizer counts steps in int32 anyway.
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
         import jax
 
-        return "float64" if jax.config.jax_enable_x64 else "float32"
-    return "float64"
+        if jax.config.jax_enable_x64:
+            return "float64", "int64"
+        return "float32", "int32"
+    if backend == "tensorflow":
+        return "float64", "int64"
+    return "float32", "int32"
+
+
+def _compute_dtype():
+    return _compute_dtypes()[0]
+
+
+def _split(point):
+    """A host number as (whole part, fraction in [0, 1)), both exact."""
+    whole = math.floor(point)
+    return whole, point - whole
+
+
+def _is_whole(value):
+    return float(value).is_integer()
 
 
 class _HostNamespace:
-    """NumPy, plus the helpers that `keras.ops` spells differently."""
+    """NumPy in float64, on one block of steps (float64, >= 0)."""
 
     pi = math.pi
     eps = float(np.finfo(np.float64).eps)
+
+    def __init__(self, step):
+        self.step = step
 
     def __getattr__(self, name):
         return getattr(np, name)
@@ -68,29 +114,88 @@ class _HostNamespace:
         return np.asarray(x, dtype=np.float64)
 
     @staticmethod
-    def schedule(schedule, step):
+    def index_table(values):
+        return np.asarray(values, dtype=np.float64)
+
+    @staticmethod
+    def largest_whole():
+        return math.inf
+
+    @staticmethod
+    def to_index(x):
+        return np.asarray(x).astype(np.int64)
+
+    @property
+    def whole(self):
+        return np.floor(self.step)
+
+    @property
+    def frac(self):
+        return self.step - np.floor(self.step)
+
+    def divmod(self, period):
+        # float64 division is correctly rounded, so the floor of a quotient
+        # of whole numbers below 2**53 is exact (and several times faster
+        # than np.floor_divide's remainder-corrected path).
+        cycles = np.floor(self.step / period)
+        return cycles, self.step - cycles * period
+
+    def since(self, point):
+        return np.maximum(self.step - point, 0.0)
+
+    def until(self, point):
+        return np.maximum(point - self.step, 0.0)
+
+    def locate(self, points):
+        return np.searchsorted(
+            np.asarray(points, dtype=np.float64), self.step, side="right"
+        )
+
+    def count_reached(self, points):
+        return self.locate(points).astype(np.float64)
+
+    def count_passed(self, points):
+        return np.searchsorted(
+            np.asarray(points, dtype=np.float64), self.step, side="left"
+        ).astype(np.float64)
+
+    def schedule(self, schedule, step):
         return evaluate(schedule, step)
 
-    @staticmethod
-    def floor_divide(a, b):
-        # Exact for the integer-valued steps schedules count (float64
-        # division is correctly rounded), and several times faster than
-        # np.floor_divide's remainder-corrected float path.
-        return np.floor(a / b)
+    def schedule_at(self, schedule, value):
+        return evaluate(schedule, np.asarray([value], dtype=np.float64))
 
-    @staticmethod
-    def interp(x, points, values):
-        return np.interp(x, points, values)
+    def schedule_since(self, schedule, start):
+        return evaluate(schedule, np.maximum(self.step - start, 0.0))
+
+    def schedule_epochs(self, schedule, size, staircase):
+        epochs = self.step / size
+        return evaluate(schedule, np.floor(epochs) if staircase else epochs)
+
 
 
 class _GraphNamespace:
-    """`keras.ops` in a fixed compute dtype."""
+    """`keras.ops` in the compute dtypes, on a step held as (whole, frac).
+
+    `whole` is a tensor of whole numbers: of the integer dtype when the
+    schedule was called with integer steps (the optimizer's case), of the
+    float dtype otherwise. `frac` is `None` (no fraction) or a float tensor
+    in [0, 1).
+    """
 
     pi = math.pi
 
-    def __init__(self, dtype):
+    def __init__(self, dtype, int_dtype, whole, frac=None):
         self.dtype = dtype
+        self.int_dtype = int_dtype
         self.eps = float(np.finfo(dtype).eps)
+        self.whole = whole
+        self.frac = frac
+        self._integer = "int" in str(whole.dtype)
+        self._int_max = int(np.iinfo(int_dtype).max)
+        self.step = self.to_float(whole)
+        if frac is not None:
+            self.step = self.step + frac
 
     def __getattr__(self, name):
         return getattr(ops, name)
@@ -101,29 +206,143 @@ class _GraphNamespace:
     def to_float(self, x):
         return ops.cast(x, self.dtype)
 
+    def index_table(self, values):
+        """Whole numbers as a constant the whole part can be compared with."""
+        if self._integer:
+            return ops.convert_to_tensor(
+                np.minimum(np.asarray(values, dtype=np.float64), self._int_max)
+                .astype(np.int64)
+                .astype(self.int_dtype)
+            )
+        return self.const(values)
+
+    def to_index(self, x):
+        """A whole-valued float tensor as indices for `take`."""
+        return ops.cast(x, "int32")
+
+    def largest_whole(self):
+        """The largest whole step the whole part can hold."""
+        return self._int_max if self._integer else math.inf
+
+    def _fits(self, value):
+        """Whether a host whole number can be a constant of the whole part."""
+        return not self._integer or abs(value) <= self._int_max
+
+    def _plus_frac(self, whole_part):
+        value = self.to_float(whole_part)
+        return value if self.frac is None else value + self.frac
+
+    def divmod(self, period):
+        if not _is_whole(period):
+            return self._divmod_fractional(period)
+        period = int(period)
+        if not self._fits(period):
+            # No step the whole part can hold reaches the first period.
+            return ops.zeros_like(self.step), self.step
+        cycles = ops.floor_divide(self.whole, period)
+        return self.to_float(cycles), self._plus_frac(self.whole - cycles * period)
+
+    def _divmod_fractional(self, period):
+        # A period of N / 2**k steps (e.g. 50000 / 128 * 10 = 3906.25) is
+        # divided exactly as whole numbers: floor(whole * 2**k / N), written
+        # as q * 2**k + (r * 2**k) // N with (q, r) = divmod(whole, N) so
+        # that nothing exceeds N * 2**k.
+        numerator, denominator = float(period).as_integer_ratio()
+        if period >= 1 and denominator <= 2**20 and self._fits(
+            numerator * denominator
+        ):
+            q = ops.floor_divide(self.whole, numerator)
+            r = self.whole - q * numerator
+            scaled = r * denominator
+            extra = ops.floor_divide(scaled, numerator)
+            cycles = self.to_float(q) * denominator + self.to_float(extra)
+            position = self.to_float(scaled - extra * numerator) / denominator
+            if self.frac is not None:
+                position = position + self.frac
+            return cycles, position
+        # Any other fractional period: float division, whose rounding can
+        # move a staircase step near an exact multiple (documented).
+        cycles = ops.floor_divide(self.step, self.const(period))
+        return cycles, self.step - cycles * period
+
+    def _offset(self, point):
+        """`step - point` as a float whose whole part was computed exactly."""
+        whole, frac = _split(point)
+        if not self._fits(whole):
+            return self.step - self.const(point)
+        difference = self.to_float(self.whole - whole)
+        if self.frac is not None:
+            difference = difference + self.frac
+        return difference - frac if frac else difference
+
+    def since(self, point):
+        return ops.maximum(self._offset(point), self.const(0.0))
+
+    def until(self, point):
+        return ops.maximum(-self._offset(point), self.const(0.0))
+
+    def locate(self, points):
+        """The number of the sorted whole `points` that are <= step (int32)."""
+        points = [p for p in points if self._fits(p)]
+        if not points:
+            return ops.zeros_like(self.whole, dtype="int32")
+        return ops.cast(
+            ops.searchsorted(self.index_table(points), self.whole, side="right"),
+            "int32",
+        )
+
+    def count_reached(self, points):
+        return self.to_float(self.locate(points))
+
+    def count_passed(self, points):
+        """How many of the sorted `points` are < step (any real points)."""
+        if self.frac is None:
+            # A whole step is past `p` from step floor(p) + 1 on.
+            return self.count_reached([math.floor(p) + 1 for p in points])
+        return self.to_float(
+            ops.searchsorted(self.const(points), self.step, side="left")
+        )
+
+    def _evaluate(self, schedule, whole, frac):
+        if isinstance(schedule, Schedule):
+            return schedule._graph(whole, frac, self.dtype, self.int_dtype)
+        value = whole if frac is None else self.to_float(whole) + frac
+        return ops.cast(schedule(value), self.dtype)
+
     def schedule(self, schedule, step):
+        if step is self.step:
+            return self._evaluate(schedule, self.whole, self.frac)
         return ops.cast(schedule(step), self.dtype)
 
-    def interp(self, x, points, values):
-        """`numpy.interp` with `keras.ops`: flat outside, linear between."""
-        points, values = self.const(points), self.const(values)
-        upper = ops.clip(
-            ops.searchsorted(points, x, side="right"), 1, ops.shape(points)[0] - 1
+    def schedule_at(self, schedule, value):
+        whole = ops.convert_to_tensor(
+            [int(value)], dtype=self.int_dtype if self._integer else self.dtype
         )
-        lower = upper - 1
-        start, end = ops.take(points, lower), ops.take(points, upper)
-        span = end - start
-        # Two non-negative weights instead of `a + (b - a) * f`: no
-        # cancellation in float32 when a segment ends at (or near) zero.
-        weight_end = ops.minimum(ops.maximum(x - start, 0.0), span) / span
-        weight_start = ops.minimum(ops.maximum(end - x, 0.0), span) / span
-        return (
-            ops.take(values, lower) * weight_start
-            + ops.take(values, upper) * weight_end
+        return self._evaluate(schedule, whole, None)
+
+    def schedule_since(self, schedule, start):
+        if not self._fits(start):
+            return self.schedule_at(schedule, 0)
+        whole = self.whole - start
+        before = whole < 0
+        frac = self.frac
+        if frac is not None:
+            frac = ops.where(before, ops.zeros_like(frac), frac)
+        return self._evaluate(
+            schedule, ops.where(before, ops.zeros_like(whole), whole), frac
         )
 
+    def schedule_epochs(self, schedule, size, staircase):
+        if self._fits(size):
+            epochs = ops.floor_divide(self.whole, size)
+            into = self.whole - epochs * size
+        else:
+            epochs, into = ops.zeros_like(self.whole), self.whole
+        if staircase:
+            return self._evaluate(schedule, epochs, None)
+        return self._evaluate(schedule, epochs, self._plus_frac(into) / size)
 
-_HOST = _HostNamespace()
+
 _HOST_BLOCK = 65536
 
 
@@ -149,16 +368,26 @@ class Schedule(_LearningRateSchedule):
 
     def __call__(self, step):
         """The learning rate at `step` (scalar or 1-D), as a floatx tensor."""
-        dtype = _compute_dtype()
-        step = ops.convert_to_tensor(step)
+        dtype, int_dtype = _compute_dtypes()
+        step = _check_step_tensor(step)
         shape = ops.shape(step)
         # keras.ops.searchsorted on TensorFlow needs 1-D values, so every
         # formula sees a vector; the result takes the caller's shape back.
-        flat = ops.maximum(ops.cast(ops.reshape(step, (-1,)), dtype), 0.0)
-        value = ops.broadcast_to(
-            self._formula(flat, _GraphNamespace(dtype)), ops.shape(flat)
-        )
-        return ops.cast(ops.reshape(value, shape), keras.config.floatx())
+        flat = ops.reshape(step, (-1,))
+        if "int" in str(flat.dtype):
+            whole = ops.maximum(ops.cast(flat, int_dtype), 0)
+            frac = None
+        else:
+            value = ops.maximum(ops.cast(flat, dtype), 0.0)
+            whole = ops.floor(value)
+            frac = value - whole
+        rate = self._graph(whole, frac, dtype, int_dtype)
+        rate = ops.broadcast_to(rate, ops.shape(flat))
+        return ops.cast(ops.reshape(rate, shape), keras.config.floatx())
+
+    def _graph(self, whole, frac, dtype, int_dtype):
+        xp = _GraphNamespace(dtype, int_dtype, whole, frac)
+        return self._formula(xp.step, xp)
 
     def numpy(self, steps):
         """The same schedule evaluated on the host with NumPy.
@@ -176,12 +405,21 @@ class Schedule(_LearningRateSchedule):
                 f"integers. Received: steps={steps!r}"
             )
         flat = np.maximum(steps.reshape(-1).astype(np.float64), 0.0)
+        if not np.isfinite(flat).all():
+            raise ValueError(
+                f"Argument `steps` must be finite. Received: steps={steps!r}"
+            )
         out = np.empty(flat.shape, dtype=np.float64)
         # In blocks: each formula makes a dozen temporaries, and fresh
         # multi-megabyte arrays cost more in page faults than the arithmetic.
-        for start in range(0, flat.size, _HOST_BLOCK):
-            block = flat[start : start + _HOST_BLOCK]
-            out[start : start + block.size] = self._formula(block, _HOST)
+        # Formulas use IEEE infinities on purpose (log(0) = -inf at the end
+        # of a decay, exp overflowing before a cap), as the graph does.
+        with np.errstate(divide="ignore", over="ignore"):
+            for start in range(0, flat.size, _HOST_BLOCK):
+                block = flat[start : start + _HOST_BLOCK]
+                out[start : start + block.size] = self._formula(
+                    block, _HostNamespace(block)
+                )
         return out.reshape(steps.shape)
 
     # Config, repr and equality all come from the constructor signature, so
@@ -235,6 +473,45 @@ class Schedule(_LearningRateSchedule):
         return hash((type(self).__name__, repr(self)))
 
 
+def _check_step_tensor(step):
+    """The step as a numeric tensor, or a Keras-style error now.
+
+    A string or a bool would otherwise reach TensorFlow's kernels and fail
+    there (`UnimplementedError`) or be read as 0 and 1.
+    """
+    if isinstance(step, (str, bytes, bool, np.bool_)) or (
+        isinstance(step, np.ndarray) and not np.issubdtype(step.dtype, np.number)
+    ):
+        raise TypeError(
+            "Argument `step` must be a number or a numeric tensor. "
+            f"Received: step={step!r}"
+        )
+    step = ops.convert_to_tensor(step)
+    dtype = str(step.dtype)
+    if "int" not in dtype and "float" not in dtype:
+        raise TypeError(
+            "Argument `step` must be a number or a numeric tensor. "
+            f"Received: step={step!r}"
+        )
+    return step
+
+
+def offset_from(xp, points, index):
+    """`step - points[index]` for a host table `points`, exact in its whole part.
+
+    `index` is an integer tensor (from `xp.locate`); points beyond what the
+    step's whole part can hold count only in their float value.
+    """
+    points = np.asarray(points, dtype=np.float64)
+    wholes = np.floor(np.minimum(points, 2.0**62))
+    fractions = points - wholes
+    whole = xp.to_float(xp.whole - xp.take(xp.index_table(wholes), index))
+    fraction = xp.take(xp.const(fractions), index)
+    if xp.frac is not None:
+        return whole + (xp.frac - fraction)
+    return whole - fraction
+
+
 def _readable(value):
     """repr, but a foreign nested schedule shows its config, not an address."""
     if isinstance(value, (list, tuple)):
@@ -245,29 +522,48 @@ def _readable(value):
     return repr(value)
 
 
-def exp_of_product(n, c, xp):
-    """`exp(n * c)` for integer-valued `n >= 0` and a host float `c`.
+_TABLE_BITS = 12
+_TABLE_SIZE = 2**_TABLE_BITS
 
-    Accurate to a few float32 ulps however large `n * c` grows (a plain
-    `exp(n * c)` in float32 carries the rounding of the product, about
-    `6e-8 * |n * c|` relative, so an exponential decay by a factor of 1e5
-    would be off by 1e-6). `c` is split into a 12-bit head and a tail, and
-    `n` (exact in float32 below 2**24) into a multiple of 4096 and a rest, so
-    that the large partial products are exact.
+
+def exp_of_product(n, c, xp):
+    """`exp(n * c)` for `n >= 0` and a host float `c`, exact in float32 too.
+
+    A plain `exp(n * c)` in float32 carries the rounding of the product,
+    about `6e-8 * |n * c|` relative: an exponential decay by a factor of 1e5
+    would be off by 1e-6. In float32, for whole `n < 2**24`, it is looked up
+    instead as `exp(hi * 4096 * c) * exp(lo * c)` (`n = hi * 4096 + lo`) in
+    two 4096-entry tables computed on the host in float64: two roundings,
+    whatever `n * c` is, and nothing a compiler can fuse back into one
+    inexact exponential (XLA rewrites `exp(a) * exp(b)` as `exp(a + b)`).
+    A fractional part of `n` multiplies by `exp(fraction * c)`. Beyond
+    2**24 steps the plain exponential keeps the rate within its bounds. The
+    result saturates at `MAX_RATE` for a growing exponential (`c > 0`)
+    instead of overflowing.
     """
-    plain = xp.exp(n * c)
-    if c == 0.0 or xp.eps < 1e-10:
-        return plain  # float64: the product's rounding is far below 1e-6
-    mantissa, exponent = math.frexp(c)
-    head = math.ldexp(round(mantissa * 4096.0) / 4096.0, exponent)
-    tail = c - head
-    n_high = xp.floor(n / 4096.0) * 4096.0
-    split = (
-        xp.exp(n_high * head) * xp.exp((n - n_high) * head) * xp.exp(n * tail)
-    )
-    # Far below float32's range the split's factors could under- and
-    # overflow (0 * inf); there the plain exponential is as good.
-    return xp.where(xp.abs(n * c) < 80.0, split, plain)
+    if c == 0.0:
+        return xp.exp(n * 0.0)
+    if xp.eps < 1e-10:  # float64: the product's rounding is far below 1e-6
+        value = xp.exp(n * c)
+    else:
+        index = np.arange(_TABLE_SIZE, dtype=np.float64)
+        with np.errstate(over="ignore", under="ignore"):
+            low_table = np.exp(index * c)
+            high_table = np.exp(index * (_TABLE_SIZE * c))
+        # Within float32 (a growing table overflows; the cap applies below).
+        low_table = np.minimum(low_table, MAX_RATE)
+        high_table = np.minimum(high_table, MAX_RATE)
+        whole = xp.floor(n)
+        high = xp.floor(whole / _TABLE_SIZE)  # a power of 2: exact
+        low = whole - high * _TABLE_SIZE
+        looked_up = xp.take(
+            xp.const(high_table), xp.to_index(xp.minimum(high, _TABLE_SIZE - 1))
+        ) * xp.take(xp.const(low_table), xp.to_index(low))
+        looked_up = looked_up * xp.exp((n - whole) * c)
+        value = xp.where(whole < _TABLE_SIZE**2, looked_up, xp.exp(n * c))
+    if c > 0:
+        value = xp.minimum(value, MAX_RATE)
+    return value
 
 
 def _is_serialized_object(value):
@@ -294,7 +590,10 @@ def evaluate(schedule, steps):
         return np.full(steps.shape, rate, dtype=np.float64)
     # Integer steps stay integers; fractional ones (e.g. epochs) stay floats.
     flat = steps.reshape(-1)
-    flat = flat.astype("int64" if np.issubdtype(flat.dtype, np.integer) else "float64")
+    whole = np.issubdtype(flat.dtype, np.integer) or bool(
+        np.all(flat == np.floor(flat)) and np.all(np.abs(flat) < 2**31)
+    )
+    flat = flat.astype("int64" if whole else "float64")
     try:
         values = ops.convert_to_numpy(schedule(ops.convert_to_tensor(flat)))
         values = np.broadcast_to(values, flat.shape)

@@ -5,9 +5,9 @@ import math
 import keras
 
 from keras_lr import _validation
+from keras_lr.schedules._shapes import ramp
 from keras_lr.schedules.base import Schedule
 from keras_lr.schedules.base import exp_of_product
-from keras_lr.schedules.wrappers import _ramp
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -105,21 +105,19 @@ class CyclicalLearningRate(Schedule):
             )
 
     def _formula(self, step, xp):
-        up = float(self.step_size)
-        down = float(self.step_size_down or self.step_size)
-        period = up + down
-        cycle = xp.floor_divide(step, period)
-        position = step - cycle * period
+        up = self.step_size
+        down = self.step_size_down or self.step_size
+        # Whole cycles and the position in the cycle, from the integer step.
+        cycle, position = xp.divmod(up + down)
         # Distances to the low end, so that the rate near it keeps its
         # precision in float32.
         factor = xp.where(
-            position <= up, position / up, (period - position) / down
+            position <= up, position / up, (up + down - position) / down
         )
+        factor = xp.minimum(xp.maximum(factor, 0.0), 1.0)
         if self.mode == "triangular2":
             # 0.5 ** cycle as one exponential (NumPy's power is 4x slower).
-            # In float32 its relative error, ~4e-8 * cycle, shrinks the
-            # amplitude's contribution far faster than it grows.
-            factor = factor * xp.exp(cycle * -math.log(2.0))
+            factor = factor * exp_of_product(cycle, -math.log(2.0), xp)
         elif self.mode == "exp_range":
             factor = factor * exp_of_product(step, math.log(self.gamma), xp)
         return self.initial_learning_rate + (
@@ -209,6 +207,17 @@ class OneCycle(Schedule):
             "final_div_factor", final_div_factor, minimum=0.0, open_min=True
         )
         self.three_phase = _validation.check_bool("three_phase", three_phase)
+        initial = self.maximal_learning_rate / self.div_factor
+        for name, given, rate in (
+            ("div_factor", div_factor, initial),
+            ("final_div_factor", final_div_factor, initial / self.final_div_factor),
+        ):
+            if rate > _validation.MAX_RATE:
+                raise ValueError(
+                    f"Argument `{name}` must keep the rates it derives within "
+                    f"float32's range ({_validation.MAX_RATE:.8g}); it gives "
+                    f"{rate!r}. Received: {name}={given!r}"
+                )
         ends = self._phase_ends()
         if any(end <= start for start, end in zip([0.0] + ends, ends)):
             raise ValueError(
@@ -232,22 +241,22 @@ class OneCycle(Schedule):
         rates += [initial, final] if self.three_phase else [final]
         ends = self._phase_ends()
         starts = [0.0] + ends[:-1]
-        step = xp.minimum(step, ends[-1])
         phases = list(zip(starts, ends, rates, rates[1:]))
         # From the last phase back, each phase takes the steps up to and
         # including its end, as in PyTorch. `near` is the distance to the
-        # phase's lower end, as a fraction of the phase.
+        # phase's lower end, as a fraction of the phase, measured from the
+        # (possibly fractional) phase ends exactly.
         near = low = high = None
         for start, end, a, b in reversed(phases):
             span = end - start
             if b >= a:
-                phase_near = (step - start) / span
+                phase_near = xp.minimum(xp.since(start) / span, 1.0)
             else:
-                phase_near = (end - step) / span
+                phase_near = xp.minimum(xp.until(end) / span, 1.0)
             if near is None:
                 near, low, high = phase_near, min(a, b), max(a, b)
             else:
-                inside = step <= end
+                inside = xp.since(end) <= 0.0
                 near = xp.where(inside, phase_near, near)
                 # A rate shared with the next phase needs no selection.
                 if min(a, b) != later_low:
@@ -256,7 +265,7 @@ class OneCycle(Schedule):
                     high = xp.where(inside, xp.const(max(a, b)), high)
             later_low, later_high = min(a, b), max(a, b)
         shape = "cosine" if self.anneal_strategy == "cos" else "linear"
-        return _ramp(low, high, near, shape, xp)
+        return ramp(low, high, near, shape, xp)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -347,19 +356,17 @@ class WarmupStableDecay(Schedule):
 
     def _formula(self, step, xp):
         peak = self.peak_learning_rate
-        total = float(self.total_steps)
         span = float(self.decay_steps)
-        step = xp.minimum(step, total)
         # Before the decay starts, `near` is clamped to `span`: the peak.
-        near = xp.minimum(total - step, span)
+        near = xp.minimum(xp.until(self.total_steps), span)
         far = (span - near) / span if self.decay_shape == "1-sqrt" else None
-        value = _ramp(
+        value = ramp(
             self.min_learning_rate, peak, near / span, self.decay_shape, xp,
             far=far,
         )
         if self.warmup_steps:
             warmup = float(self.warmup_steps)
-            rise = _ramp(
+            rise = ramp(
                 self.initial_learning_rate,
                 peak,
                 xp.minimum(step, warmup) / warmup,

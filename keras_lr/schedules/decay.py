@@ -1,10 +1,18 @@
-"""Step, multi-step, exponential, inverse-time and polynomial decays."""
+"""Step, multi-step, exponential, inverse-time and polynomial decays.
+
+`ExponentialDecay`, `InverseTimeDecay` and `PolynomialDecay` share their
+names with Keras's built-ins and are drop-in supersets of them: the same
+positional order, defaults and keyword names (`name` included), so changing
+`keras.optimizers.schedules.X(...)` to `keras_lr.schedules.X(...)` keeps every
+rate; keras_lr's extras come after Keras's arguments.
+"""
 
 import math
 
 import keras
 
 from keras_lr import _validation
+from keras_lr.schedules.base import MAX_RATE
 from keras_lr.schedules.base import Schedule
 from keras_lr.schedules.base import exp_of_product
 
@@ -13,6 +21,16 @@ def _check_gamma(gamma):
     return _validation.check_number(
         "gamma", gamma, minimum=0.0, maximum=1.0, open_min=True
     )
+
+
+def _power_of(rate, exponent, c, xp):
+    """`rate ** exponent` for `rate >= 0` as `exp(exponent * c)`, `c = log(rate)`.
+
+    A zero rate gives 1 at exponent 0 and 0 after (as `0.0 ** p` does).
+    """
+    if rate == 0.0:
+        return xp.where(exponent > 0, xp.const(0.0), xp.const(1.0))
+    return exp_of_product(exponent, c, xp)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -46,7 +64,7 @@ class StepDecay(Schedule):
         self.gamma = _check_gamma(gamma)
 
     def _formula(self, step, xp):
-        decays = xp.floor_divide(step, float(self.step_size))
+        decays, _ = xp.divmod(self.step_size)
         return self.initial_learning_rate * exp_of_product(
             decays, math.log(self.gamma), xp
         )
@@ -85,34 +103,40 @@ class MultiStepDecay(Schedule):
         self.gamma = _check_gamma(gamma)
 
     def _formula(self, step, xp):
-        passed = xp.searchsorted(xp.const(self.milestones), step, side="right")
+        passed = xp.count_reached(self.milestones)
         return self.initial_learning_rate * exp_of_product(
-            xp.to_float(passed), math.log(self.gamma), xp
+            passed, math.log(self.gamma), xp
         )
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
 class ExponentialDecay(Schedule):
-    """Exponential decay, with an optional floor.
+    """Keras's `ExponentialDecay`, plus an optional floor.
 
     ```python
     p = step / decay_steps            # floor(step / decay_steps) if staircase
     lr(step) = max(initial_learning_rate * decay_rate ** p, min_learning_rate)
     ```
 
-    With `decay_steps=1` it equals PyTorch's `ExponentialLR(gamma=decay_rate)`;
-    without `min_learning_rate` it equals Keras's `ExponentialDecay`.
+    A drop-in for `keras.optimizers.schedules.ExponentialDecay` (same
+    arguments in the same order, `name` included; `decay_steps` may be
+    fractional and `decay_rate` above 1, as Keras allows), computed exactly
+    where Keras rounds in float32. A growing rate (`decay_rate > 1`) stops at
+    float32's largest number where Keras's becomes `inf`. PyTorch's
+    `ExponentialLR(gamma)` is `ExponentialDecay(lr, 1, gamma)`.
 
     Args:
         initial_learning_rate: the rate at step 0.
-        decay_rate: the factor per `decay_steps`, in (0, 1].
-        decay_steps: a positive integer.
+        decay_steps: the steps over which the rate is multiplied by
+            `decay_rate` once, a positive number.
+        decay_rate: the factor per `decay_steps`, a finite number >= 0.
         staircase: decay in whole periods of `decay_steps` only.
+        name: the schedule's name, as in Keras (kept in the config).
         min_learning_rate: the floor, at most `initial_learning_rate`.
 
     Example:
 
-    >>> schedule = ExponentialDecay(1.0, decay_rate=0.5, decay_steps=10)
+    >>> schedule = ExponentialDecay(1.0, decay_steps=10, decay_rate=0.5)
     >>> schedule.numpy([0, 5, 10, 20]).round(6).tolist()
     [1.0, 0.707107, 0.5, 0.25]
     """
@@ -120,21 +144,21 @@ class ExponentialDecay(Schedule):
     def __init__(
         self,
         initial_learning_rate,
+        decay_steps,
         decay_rate,
-        decay_steps=1,
         staircase=False,
+        name="ExponentialDecay",
         min_learning_rate=0.0,
     ):
         self.initial_learning_rate = _validation.check_learning_rate(
             "initial_learning_rate", initial_learning_rate
         )
+        self.decay_steps = _validation.check_step_count("decay_steps", decay_steps)
         self.decay_rate = _validation.check_number(
-            "decay_rate", decay_rate, minimum=0.0, maximum=1.0, open_min=True
-        )
-        self.decay_steps = _validation.check_positive_int(
-            "decay_steps", decay_steps
+            "decay_rate", decay_rate, minimum=0.0
         )
         self.staircase = _validation.check_bool("staircase", staircase)
+        self.name = _validation.check_name("name", name)
         self.min_learning_rate = _validation.check_not_above(
             "min_learning_rate",
             _validation.check_learning_rate(
@@ -146,60 +170,71 @@ class ExponentialDecay(Schedule):
 
     def _formula(self, step, xp):
         # rate ** p as exp(p * log(rate)), with the log taken in float64 on
-        # the host: a float32 graph (JAX) stays accurate over long decays,
-        # where rate ** p would carry the rounding of `rate` into every power.
-        log_rate = math.log(self.decay_rate)
+        # the host: a float32 graph (JAX, torch) stays accurate over long
+        # decays, where rate ** p would carry the rounding of `rate` into
+        # every power.
+        log_rate = math.log(self.decay_rate) if self.decay_rate else 0.0
         if self.staircase:
-            periods = xp.floor_divide(step, float(self.decay_steps))
-            decayed = exp_of_product(periods, log_rate, xp)
+            periods, _ = xp.divmod(self.decay_steps)
+            decayed = _power_of(self.decay_rate, periods, log_rate, xp)
         else:
-            decayed = exp_of_product(step, log_rate / self.decay_steps, xp)
-        return xp.maximum(
-            self.initial_learning_rate * decayed, self.min_learning_rate
-        )
+            decayed = _power_of(
+                self.decay_rate, step, log_rate / self.decay_steps, xp
+            )
+        rate = self.initial_learning_rate * decayed
+        if self.decay_rate > 1.0:
+            rate = xp.minimum(rate, MAX_RATE)
+        return xp.maximum(rate, self.min_learning_rate)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
 class InverseTimeDecay(Schedule):
-    """Inverse time decay, the classic "time-based" decay of Keras 2's SGD.
+    """Keras's `InverseTimeDecay`, the "time-based" decay of Keras 2's SGD.
 
     ```python
     p = step / decay_steps            # floor(step / decay_steps) if staircase
     lr(step) = initial_learning_rate / (1 + decay_rate * p)
     ```
 
-    Equals Keras's `InverseTimeDecay`.
+    A drop-in for `keras.optimizers.schedules.InverseTimeDecay` (same
+    arguments in the same order, `name` included). Keras 2's
+    `SGD(lr, decay=d)` is `InverseTimeDecay(lr, 1, d)`.
 
     Args:
         initial_learning_rate: the rate at step 0.
+        decay_steps: a positive number.
         decay_rate: a finite number >= 0.
-        decay_steps: a positive integer.
         staircase: decay in whole periods of `decay_steps` only.
+        name: the schedule's name, as in Keras (kept in the config).
 
     Example:
 
-    >>> InverseTimeDecay(0.1, decay_rate=1.0, decay_steps=10).numpy(
+    >>> InverseTimeDecay(0.1, decay_steps=10, decay_rate=1.0).numpy(
     ...     [0, 10, 30]).tolist()
     [0.1, 0.05, 0.025]
     """
 
     def __init__(
-        self, initial_learning_rate, decay_rate, decay_steps=1, staircase=False
+        self,
+        initial_learning_rate,
+        decay_steps,
+        decay_rate,
+        staircase=False,
+        name="InverseTimeDecay",
     ):
         self.initial_learning_rate = _validation.check_learning_rate(
             "initial_learning_rate", initial_learning_rate
         )
+        self.decay_steps = _validation.check_step_count("decay_steps", decay_steps)
         self.decay_rate = _validation.check_number(
             "decay_rate", decay_rate, minimum=0.0
         )
-        self.decay_steps = _validation.check_positive_int(
-            "decay_steps", decay_steps
-        )
         self.staircase = _validation.check_bool("staircase", staircase)
+        self.name = _validation.check_name("name", name)
 
     def _formula(self, step, xp):
         if self.staircase:
-            periods = xp.floor_divide(step, float(self.decay_steps))
+            periods, _ = xp.divmod(self.decay_steps)
         else:
             periods = step / self.decay_steps
         return self.initial_learning_rate / (1.0 + self.decay_rate * periods)
@@ -207,28 +242,39 @@ class InverseTimeDecay(Schedule):
 
 @keras.saving.register_keras_serializable(package="keras_lr")
 class PolynomialDecay(Schedule):
-    """Polynomial decay to `end_learning_rate` over `decay_steps`, then hold.
+    """Keras's `PolynomialDecay`: a polynomial from one rate to another.
 
     ```python
-    s = min(step, decay_steps)
-    lr(step) = (initial_learning_rate - end_learning_rate)
-               * (1 - s / decay_steps) ** power + end_learning_rate
+    # cycle=False: decay over decay_steps, then hold end_learning_rate
+    p = min(step, decay_steps) / decay_steps
+    # cycle=True: decay over the first multiple of decay_steps >= step
+    p = step / (decay_steps * max(1, ceil(step / decay_steps)))
+    lr(step) = (initial_learning_rate - end_learning_rate) * (1 - p) ** power
+               + end_learning_rate
     ```
 
-    With `end_learning_rate=0` it equals PyTorch's
-    `PolynomialLR(total_iters=decay_steps, power=power)`; it equals Keras's
-    `PolynomialDecay` with `cycle=False` (keras_lr has no `cycle`: use
-    `CosineRestarts` or `Sequential` for restarts).
+    A drop-in for `keras.optimizers.schedules.PolynomialDecay` (same
+    arguments, order and defaults: `end_learning_rate=1e-4`, `cycle`,
+    `name`). `end_learning_rate` may be above `initial_learning_rate` (a
+    polynomial warmup). Computed as `end * (1 - (1 - p) ** power) +
+    initial * (1 - p) ** power`, two non-negative terms each accurate to the
+    last bits, so that both ends are exact in float32 too. PyTorch's
+    `PolynomialLR(total_iters=T, power=k)` is `PolynomialDecay(lr, T,
+    end_learning_rate=0.0, power=k)`.
 
     Args:
         initial_learning_rate: the rate at step 0.
-        decay_steps: a positive integer.
-        end_learning_rate: the rate from `decay_steps` on.
-        power: a finite number > 0 (1 is linear).
+        decay_steps: a positive number.
+        end_learning_rate: the rate reached at `decay_steps`.
+        power: the polynomial's power, a finite number >= 0 (1 is linear).
+        cycle: restart the decay from the next multiple of `decay_steps`
+            instead of holding `end_learning_rate`, as Keras's `cycle`.
+        name: the schedule's name, as in Keras (kept in the config).
 
     Example:
 
-    >>> PolynomialDecay(0.1, decay_steps=100).numpy([0, 50, 100, 200]).tolist()
+    >>> PolynomialDecay(0.1, decay_steps=100, end_learning_rate=0.0).numpy(
+    ...     [0, 50, 100, 200]).tolist()
     [0.1, 0.05, 0.0, 0.0]
     """
 
@@ -236,27 +282,46 @@ class PolynomialDecay(Schedule):
         self,
         initial_learning_rate,
         decay_steps,
-        end_learning_rate=0.0,
+        end_learning_rate=0.0001,
         power=1.0,
+        cycle=False,
+        name="PolynomialDecay",
     ):
         self.initial_learning_rate = _validation.check_learning_rate(
             "initial_learning_rate", initial_learning_rate
         )
-        self.decay_steps = _validation.check_positive_int(
-            "decay_steps", decay_steps
-        )
+        self.decay_steps = _validation.check_step_count("decay_steps", decay_steps)
         self.end_learning_rate = _validation.check_learning_rate(
             "end_learning_rate", end_learning_rate
         )
-        self.power = _validation.check_number(
-            "power", power, minimum=0.0, open_min=True
-        )
+        self.power = _validation.check_number("power", power, minimum=0.0)
+        self.cycle = _validation.check_bool("cycle", cycle)
+        self.name = _validation.check_name("name", name)
 
     def _formula(self, step, xp):
-        # `decay_steps - s` is exact, unlike `1 - s / decay_steps` near the end.
-        remaining = (
-            self.decay_steps - xp.minimum(step, float(self.decay_steps))
-        ) / self.decay_steps
-        return (
-            self.initial_learning_rate - self.end_learning_rate
-        ) * xp.power(remaining, self.power) + self.end_learning_rate
+        span = self.decay_steps
+        if self.cycle:
+            # Over the first multiple of decay_steps that is >= step (1 at
+            # step 0): from (q, r) = divmod(step, decay_steps), that is q + 1
+            # periods when r > 0, else q (at least 1).
+            periods, rest = xp.divmod(span)
+            partial = rest > 0
+            total = span * xp.where(partial, periods + 1.0, xp.maximum(periods, 1.0))
+            remaining = xp.where(
+                partial, span - rest, xp.where(periods > 0, 0.0, span)
+            )
+            elapsed = step
+        else:
+            total = span
+            remaining = xp.until(span)
+            elapsed = xp.minimum(step, span)
+        left = remaining / total  # 1 - p, accurate near the end
+        done = elapsed / total  # p, accurate near the start
+        if self.power == 0.0:
+            return xp.const(self.initial_learning_rate) + 0.0 * step
+        if self.power == 1.0:
+            kept, moved = left, done
+        else:
+            kept = xp.power(left, self.power)
+            moved = -xp.expm1(self.power * xp.log1p(-done))
+        return self.initial_learning_rate * kept + self.end_learning_rate * moved

@@ -1,9 +1,11 @@
 """Constant, piecewise constant and piecewise linear schedules."""
 
 import keras
+import numpy as np
 
 from keras_lr import _validation
 from keras_lr.schedules.base import Schedule
+from keras_lr.schedules.base import offset_from
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -47,7 +49,8 @@ class PiecewiseConstant(Schedule):
     Keras's `PiecewiseConstantDecay`, which still gives the earlier value
     *at* the boundary step (`step <= boundary`): with boundaries `[50]`,
     keras_lr switches at step 50, Keras at step 51. keras_lr's convention is
-    PyTorch's `MultiStepLR` one and reads as "from step 50 on".
+    PyTorch's `MultiStepLR` one and reads as "from step 50 on". For Keras's
+    convention, `keras_lr.schedules.PiecewiseConstantDecay` is the drop-in.
 
     The lookup is a sorted search, so its cost grows as O(log n) in the
     number of boundaries (Keras's builds one branch per boundary).
@@ -74,10 +77,7 @@ class PiecewiseConstant(Schedule):
             )
 
     def _formula(self, step, xp):
-        index = xp.searchsorted(
-            xp.const(self.boundaries), step, side="right"
-        )
-        return xp.take(xp.const(self.values), index)
+        return xp.take(xp.const(self.values), xp.locate(self.boundaries))
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -118,4 +118,68 @@ class PiecewiseLinear(Schedule):
             )
 
     def _formula(self, step, xp):
-        return xp.interp(step, self.boundaries, self.values)
+        # Segment i runs from boundaries[i] to boundaries[i + 1]; before the
+        # first and after the last the nearest segment is clamped flat.
+        last = len(self.boundaries) - 2
+        lower = xp.minimum(xp.maximum(xp.locate(self.boundaries) - 1, 0), last)
+        spans = np.diff(np.asarray(self.boundaries, dtype=np.float64))
+        span = xp.take(xp.const(spans), lower)
+        # Both distances exact in their whole part (the spans are exact on
+        # the host), so neither end of a segment loses precision.
+        elapsed = xp.minimum(
+            xp.maximum(offset_from(xp, self.boundaries[:-1], lower), 0.0), span
+        )
+        remaining = span - elapsed
+        values = xp.const(self.values)
+        return (
+            xp.take(values, lower) * (remaining / span)
+            + xp.take(values, lower + 1) * (elapsed / span)
+        )
+
+
+@keras.saving.register_keras_serializable(package="keras_lr")
+class PiecewiseConstantDecay(Schedule):
+    """Keras's `PiecewiseConstantDecay`: a rate for each range of steps.
+
+    ```python
+    lr(step) = values[0]  for step <= boundaries[0]
+    lr(step) = values[i]  for boundaries[i-1] < step <= boundaries[i]
+    lr(step) = values[-1] for step > boundaries[-1]
+    ```
+
+    A drop-in for `keras.optimizers.schedules.PiecewiseConstantDecay`
+    (same arguments and `name`, Keras's boundary convention: the earlier
+    value still applies AT a boundary step), with an O(log n) lookup where
+    Keras builds one branch per boundary. keras_lr's own
+    `PiecewiseConstant` switches at the boundary step instead (PyTorch's
+    `MultiStepLR` convention). Boundaries must be strictly increasing
+    (Keras does not check; equal or decreasing boundaries there make some
+    values unreachable).
+
+    Args:
+        boundaries: strictly increasing finite numbers (steps; fractional
+            boundaries are compared as numbers, as in Keras).
+        values: `len(boundaries) + 1` non-negative learning rates.
+        name: the schedule's name, as in Keras (kept in the config).
+
+    Example:
+
+    >>> schedule = PiecewiseConstantDecay([50, 100], [0.1, 0.05, 0.01])
+    >>> schedule.numpy([0, 50, 51, 100, 101]).tolist()
+    [0.1, 0.1, 0.05, 0.05, 0.01]
+    """
+
+    def __init__(self, boundaries, values, name="PiecewiseConstant"):
+        self.boundaries = _validation.check_boundaries("boundaries", boundaries)
+        self.values = _validation.check_learning_rates("values", values)
+        if len(self.values) != len(self.boundaries) + 1:
+            raise ValueError(
+                "Argument `values` must have one more element than "
+                f"`boundaries` ({len(self.boundaries)} + 1). "
+                f"Received: values={values!r}"
+            )
+        self.name = _validation.check_name("name", name)
+
+    def _formula(self, step, xp):
+        passed = xp.count_passed(self.boundaries)
+        return xp.take(xp.const(self.values), xp.to_index(passed))

@@ -6,43 +6,21 @@ schedules are serialized with the wrapper, so a wrapped schedule saves and
 loads like any other. On the host, a keras_lr inner schedule runs its NumPy
 twin; any other runs through `keras.ops` on a vector of steps.
 
-This module also holds `_ramp`, the one ramp (linear, cosine, 1-sqrt) that
-every keras_lr warmup, anneal and decay segment uses.
+Each inner schedule is evaluated at its own step exactly (the step's whole
+part stays an integer through `step - warmup_steps`, `step - boundary` and
+`step // steps_per_epoch`), so wrapping costs no precision on any backend.
 """
+
+import math
 
 import keras
 
 from keras_lr import _validation
+from keras_lr.schedules._shapes import between
+from keras_lr.schedules.base import MAX_RATE
 from keras_lr.schedules.base import Schedule
-from keras_lr.schedules.cosine import _cosine_factor
-
-
-def _ramp(low, high, near, shape, xp, far=None):
-    """A rate on a ramp of `shape` between `low` and `high`.
-
-    `near` and `far` are the distances from the ramp's low end and from its
-    high end, as fractions of its length (`near + far == 1`; `far` is only
-    read by `"1-sqrt"`). With the shape's factor `f` (0 at the low end, 1 at
-    the high end) the rate is `low * (1 - f) + high * f`: exact at both
-    ends, and since `f` is measured from the low end, accurate to the last
-    bits as the rate approaches `low`, even in float32.
-
-    ```python
-    "linear":  f = near
-    "cosine":  f = (1 - cos(pi * near)) / 2
-    "1-sqrt":  f = 1 - sqrt(far)     # a decay's shape, seen from its end
-    ```
-    """
-    if shape == "linear":
-        factor = near
-    elif shape == "cosine":
-        factor = _cosine_factor(near, 1.0, xp)
-    elif shape == "1-sqrt":
-        # 1 - sqrt(x) == (1 - x) / (1 + sqrt(x)): exact as x approaches 1.
-        factor = near / (1.0 + xp.sqrt(far))
-    else:
-        raise ValueError(f"Unknown ramp shape: {shape!r}")
-    return low * (1.0 - factor) + high * factor
+from keras_lr.schedules.base import evaluate
+from keras_lr.schedules.base import exp_of_product
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -108,26 +86,55 @@ class Warmup(Schedule):
                 'shape="exponential" (a geometric ramp cannot start at 0). '
                 f"Received: initial_learning_rate={initial_learning_rate!r}"
             )
+        target = self._target()
+        if not (math.isfinite(target) and 0 <= target <= MAX_RATE):
+            raise ValueError(
+                "Argument `schedule` must start at a finite, non-negative rate "
+                f"within float32's range. Received: schedule={schedule!r}, "
+                f"whose rate at step 0 is {target!r}"
+            )
+        if self.shape == "exponential" and target == 0:
+            raise ValueError(
+                "Argument `schedule` must start above 0 with "
+                'shape="exponential" (a geometric ramp cannot end at 0). '
+                f"Received: schedule={schedule!r}"
+            )
+
+    def _target(self):
+        """The wrapped schedule's first rate, the ramp's end (a host float).
+
+        A schedule is a pure function of the step, so it is read once on the
+        host: the ramp is then made of host constants, which keeps the
+        exponential ramp exact in float32 too.
+        """
+        target = self.__dict__.get("_target_rate")
+        if target is None:
+            target = float(evaluate(self.schedule, 0))
+            self.__dict__["_target_rate"] = target
+        return target
 
     def _formula(self, step, xp):
-        span = float(self.warmup_steps)
-        initial = self.initial_learning_rate
-        target = xp.schedule(self.schedule, xp.const(0.0))
-        elapsed = xp.minimum(step, span)
+        span = self.warmup_steps
+        initial, target = self.initial_learning_rate, self._target()
+        elapsed = xp.minimum(step, float(span))
+        remaining = xp.until(span)
         if self.shape == "exponential":
-            ramp = initial * xp.power(target / initial, elapsed / span)
+            # initial * (target / initial) ** t, from whichever end is
+            # nearer, as exp(steps * c) with steps a whole number (exact in
+            # float32, see exp_of_product).
+            c = math.log(target / initial) / span
+            if initial >= 1e-30 and abs(c * span) < 80.0:
+                from_start = initial * exp_of_product(elapsed, c, xp)
+            else:  # A ramp over many orders of magnitude: in logs.
+                from_start = xp.exp(math.log(initial) + elapsed * c)
+            from_end = target * exp_of_product(remaining, -c, xp)
+            rise = xp.where(2.0 * elapsed < span, from_start, from_end)
         else:
-            # Measured from the lower end, usually (not always) `initial`.
-            near = xp.where(target >= initial, elapsed, span - elapsed)
-            ramp = _ramp(
-                xp.minimum(target, initial),
-                xp.maximum(target, initial),
-                near / span,
-                self.shape,
-                xp,
+            rise = between(
+                initial, target, elapsed / span, remaining / span, self.shape, xp
             )
-        after = xp.schedule(self.schedule, xp.maximum(step - span, 0.0))
-        return xp.where(step < span, ramp, after)
+        after = xp.schedule_since(self.schedule, span)
+        return xp.where(remaining > 0.0, rise, after)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -193,8 +200,8 @@ class Sequential(Schedule):
     def _formula(self, step, xp):
         value = xp.schedule(self.schedules[0], step)
         for start, schedule in zip(self.boundaries, self.schedules[1:]):
-            later = xp.schedule(schedule, xp.maximum(step - start, 0.0))
-            value = xp.where(step < start, value, later)
+            later = xp.schedule_since(schedule, start)
+            value = xp.where(xp.until(start) > 0.0, value, later)
         return value
 
 
@@ -238,8 +245,6 @@ class Epochs(Schedule):
         self.staircase = _validation.check_bool("staircase", staircase)
 
     def _formula(self, step, xp):
-        if self.staircase:
-            epoch = xp.floor_divide(step, float(self.steps_per_epoch))
-        else:
-            epoch = step / float(self.steps_per_epoch)
-        return xp.schedule(self.schedule, epoch)
+        return xp.schedule_epochs(
+            self.schedule, self.steps_per_epoch, self.staircase
+        )
