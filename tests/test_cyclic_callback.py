@@ -94,10 +94,17 @@ def test_rates_and_history_match_the_keras2_callback(mode, gamma, data):
     # (float32), and the running iteration count from 1.
     assert clr.history == keras2.history
     assert clr.history["iterations"] == list(range(1, EPOCHS * BATCHES + 1))
+    # No batch logs (Keras 2 kept them too): reading them syncs the device.
+    assert set(clr.history) == {"lr", "iterations"}
 
 
 def test_readme_examples_of_the_keras2_callback():
     # bckenstler's README: base 0.001, max 0.006, step_size 2000.
+    for mode, gamma in [("triangular", 1.0), ("triangular2", 1.0),
+                        ("exp_range", 0.99994)]:
+        clr = CyclicLR(0.001, 0.006, 2000., mode, gamma)
+        for step in range(0, 12001, 7):  # the same float64 arithmetic
+            assert clr._rate(step) == _keras2_clr(step, 0.001, 0.006, 2000., mode, gamma)
     triangular = CyclicLR(base_lr=0.001, max_lr=0.006, step_size=2000.)
     rates = [triangular._rate(s) for s in (0, 1000, 2000, 3000, 4000, 6000)]
     np.testing.assert_allclose(rates, [0.001, 0.0035, 0.006, 0.0035, 0.001, 0.006])
@@ -285,6 +292,8 @@ def test_argument_errors():
         CyclicLR(max_lr=float("inf"))
     with pytest.raises(ValueError, match="Argument `gamma` must be 1.0 unless"):
         CyclicLR(gamma=0.9)
+    with pytest.raises(ValueError, match="Argument `gamma` must be"):
+        CyclicLR(mode="exp_range", gamma=1.01)
     with pytest.raises(TypeError, match="Argument `scale_fn` must be"):
         CyclicLR(scale_fn=0.5)
     with pytest.raises(ValueError, match="Argument `scale_mode` must be"):

@@ -559,6 +559,25 @@ def test_a_nan_never_becomes_best_where_keras_keeps_it():
         np.testing.assert_allclose(_our_rates(scores, **kwargs), [0.1] * 6, rtol=1e-6)
 
 
+def test_auto_mode_reads_any_loss_key_as_min_where_keras_raises():
+    scores = [1.0, 2.0, 3.0]
+
+    class FeedLoss(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_output_loss"] = scores[epoch]
+
+    def run(plateau):
+        model = tiny_model(0.1)
+        x = np.random.RandomState(0).rand(8, 3).astype("float32")
+        model.fit(x, x.sum(axis=1, keepdims=True), batch_size=8, epochs=3, verbose=0,
+                  callbacks=[FeedLoss(), plateau("val_output_loss", patience=1)])
+        return rates_used(model, 3)
+
+    with pytest.raises(ValueError, match="maximized or minimized"):
+        run(keras.callbacks.ReduceLROnPlateau)
+    np.testing.assert_allclose(run(ReduceLROnPlateau), [0.1, 0.1, 0.01], rtol=1e-6)
+
+
 def test_argument_errors():
     with pytest.raises(ValueError, match="Argument `factor` must be"):
         ReduceLROnPlateau(factor=1.0)

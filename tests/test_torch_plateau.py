@@ -188,3 +188,50 @@ def test_an_infinite_value_never_becomes_best_where_pytorch_keeps_it():
     np.testing.assert_allclose(torch_rule(metrics, patience=1),
                                [0.5, 0.5, 0.5, 0.05, 0.05, 0.005])
     np.testing.assert_allclose(ours, [0.5] * 6, rtol=1e-6)
+
+
+def test_at_the_floor_pytorch_restarts_its_count_and_keras_lr_does_not():
+    # Both stop at min_lr=0.05. Then the rate is raised to 0.5 (by the user,
+    # after epoch 4): PyTorch, which started a cooldown and zeroed its count
+    # at each blocked reduction, waits patience + 1 bad epochs again;
+    # keras_lr, as Keras, had kept counting and reduces at once.
+    metrics = [1.0] + [2.0] * 9
+    kwargs = dict(factor=0.1, patience=1, min_lr=0.05)
+    model = tiny_model(0.5)
+    callback = from_torch(**kwargs)
+    callback.set_model(model)
+    callback.on_train_begin()
+    ours = []
+    for epoch, metric in enumerate(metrics):
+        callback.on_epoch_begin(epoch)
+        callback.on_epoch_end(epoch, {"score": metric})
+        if epoch == 4:
+            model.optimizer.learning_rate = 0.5
+        ours.append(float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)))
+
+    def torch_with_raise():
+        rates = torch_rule(metrics[:5], **kwargs)
+        # PyTorch's state after epoch 4: it blocked a reduction at epoch 4
+        # (bad count 2 > 1), so the count restarts from 0 after the raise.
+        return rates[:4] + [0.5] + torch_rule([0.0] + metrics[5:], lr=0.5,
+                                              **kwargs)[1:]
+
+    np.testing.assert_allclose(ours[:4], [0.5, 0.5, 0.05, 0.05], rtol=1e-6)
+    np.testing.assert_allclose(ours[4:], [0.5, 0.05, 0.05, 0.05, 0.05, 0.05],
+                               rtol=1e-6)
+    np.testing.assert_allclose(torch_with_raise(),
+                               [0.5, 0.5, 0.05, 0.05, 0.5, 0.5, 0.05, 0.05, 0.05, 0.05])
+
+
+def test_the_float32_rate_underflows_where_pytorch_s_float64_goes_on():
+    metrics = [1.0] + [2.0] * 12
+    kwargs = dict(factor=0.1, patience=0, eps=0.0)
+    rates = drive(from_torch(**kwargs), 1e-35, metrics)
+    assert torch_rule(metrics, lr=1e-35, **kwargs)[-1] == pytest.approx(1e-47)
+    assert rates[-1] == 0.0
+
+
+def test_one_min_lr_per_callback():
+    # PyTorch's per-parameter-group list: one rate per Keras optimizer here.
+    with pytest.raises(TypeError, match="Argument `min_lr` must be"):
+        from_torch(min_lr=[0.4, 0.3])

@@ -123,7 +123,6 @@ class CyclicLR(LearningRateScheduler):
         self.cycle_start = cycle_start
         super().__init__(self._cycle_rate, unit="step")
         self.history = {"lr": [], "iterations": []}
-        self._holder = None
 
     def _set_cycle(self, base_lr, max_lr, step_size):
         # Checked under the Keras 2 names, so an error names what was passed.

@@ -32,8 +32,9 @@ class ReducedSchedule(Schedule):
 
     so a reduction keeps the shape of warmup or cosine at a lower level,
     never pushes the rate below `min_learning_rate`, and never lifts a
-    schedule that itself goes lower. `ReduceLROnPlateau` installs it on the
-    optimizer and owns `scale` (the one mutable value of a keras_lr
+    schedule that itself goes lower. `ReduceLROnPlateau` installs it on an
+    optimizer built with a schedule (a float rate stays a float) and owns
+    `scale` (the one mutable value of a keras_lr
     schedule) and `plateau_state`, its patience bookkeeping; both are part of
     the config, so a saved model resumes at the reduced rate with the same
     bookkeeping.

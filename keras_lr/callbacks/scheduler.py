@@ -64,7 +64,7 @@ class LearningRateScheduler(keras.callbacks.Callback):
     model.compile(keras.optimizers.SGD(0.1), loss="mse")
     halve = keras_lr.callbacks.LearningRateScheduler(lambda epoch: 0.1 / 2 ** epoch)
     history = model.fit(x, y, epochs=5, callbacks=[halve])
-    history.history["learning_rate"]  # [0.1, 0.05, 0.025, 0.0125, 0.00625]
+    history.history["learning_rate"]  # 0.1, 0.05, ..., 0.00625 (as float32 holds them)
     ```
     """
 
