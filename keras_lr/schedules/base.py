@@ -28,7 +28,8 @@ handing a fractional epoch to the schedule it wraps). Formulas ask the
 namespace for what they need from it:
 
 - `xp.divmod(period)`: whole periods elapsed and the position in the current
-  one, both exact (integer division of the whole part);
+  one, both exact (integer division of the whole part); `xp.cycle(period)`
+  adds the distance to the period's end, as exact;
 - `xp.since(point)`, `xp.until(point)`: `max(step - point, 0)` and
   `max(point - step, 0)`, exact in their whole part, so a rate measured from
   the end of a decay keeps its precision in float32;
@@ -140,6 +141,10 @@ class _HostNamespace:
         cycles = np.floor(self.step / period)
         return cycles, self.step - cycles * period
 
+    def cycle(self, period):
+        cycles, position = self.divmod(period)
+        return cycles, position, period - position
+
     def since(self, point):
         return np.maximum(self.step - point, 0.0)
 
@@ -233,14 +238,28 @@ class _GraphNamespace:
         return value if self.frac is None else value + self.frac
 
     def divmod(self, period):
+        cycles, position, _ = self.cycle(period)
+        return cycles, position
+
+    def cycle(self, period):
+        """`(whole periods, elapsed, remaining)` in the current period.
+
+        `elapsed + remaining == period`, each with its whole part exact and
+        the step's fraction added last, so both ends keep their precision.
+        """
         if not _is_whole(period):
-            return self._divmod_fractional(period)
+            cycles, position = self._divmod_fractional(period)
+            return cycles, position, period - position
         period = int(period)
         if not self._fits(period):
             # No step the whole part can hold reaches the first period.
-            return ops.zeros_like(self.step), self.step
+            return ops.zeros_like(self.step), self.step, period - self.step
         cycles = ops.floor_divide(self.whole, period)
-        return self.to_float(cycles), self._plus_frac(self.whole - cycles * period)
+        into = self.whole - cycles * period
+        left = self.to_float(period - into)
+        if self.frac is not None:
+            left = left - self.frac
+        return self.to_float(cycles), self._plus_frac(into), left
 
     def _divmod_fractional(self, period):
         # A period of N / 2**k steps (e.g. 50000 / 128 * 10 = 3906.25) is
@@ -526,29 +545,29 @@ _TABLE_BITS = 12
 _TABLE_SIZE = 2**_TABLE_BITS
 
 
-def exp_of_product(n, c, xp):
-    """`exp(n * c)` for `n >= 0` and a host float `c`, exact in float32 too.
+def exp_of_product(n, c, xp, scale=1.0):
+    """`scale * exp(n * c)` for `n >= 0` and host floats `c`, `scale >= 0`.
 
-    A plain `exp(n * c)` in float32 carries the rounding of the product,
-    about `6e-8 * |n * c|` relative: an exponential decay by a factor of 1e5
-    would be off by 1e-6. In float32, for whole `n < 2**24`, it is looked up
-    instead as `exp(hi * 4096 * c) * exp(lo * c)` (`n = hi * 4096 + lo`) in
-    two 4096-entry tables computed on the host in float64: two roundings,
-    whatever `n * c` is, and nothing a compiler can fuse back into one
-    inexact exponential (XLA rewrites `exp(a) * exp(b)` as `exp(a + b)`).
-    A fractional part of `n` multiplies by `exp(fraction * c)`. Beyond
-    2**24 steps the plain exponential keeps the rate within its bounds. The
-    result saturates at `MAX_RATE` for a growing exponential (`c > 0`)
-    instead of overflowing.
+    Exact in float32 too. A plain `exp(n * c)` in float32 carries the
+    rounding of the product, about `6e-8 * |n * c|` relative: an exponential
+    decay by a factor of 1e5 would be off by 1e-6. In float32, for whole
+    `n < 2**24`, it is looked up instead as `exp(hi * 4096 * c) * scale *
+    exp(lo * c)` (`n = hi * 4096 + lo`) in two 4096-entry tables computed on
+    the host in float64: two roundings, whatever `n * c` is, and nothing a
+    compiler can fuse back into one inexact exponential (XLA rewrites
+    `exp(a) * exp(b)` as `exp(a + b)`). A fractional part of `n` multiplies
+    by `exp(fraction * c)`. Beyond 2**24 steps the plain exponential keeps
+    the rate within its bounds. A growing exponential (`c > 0`) saturates at
+    `MAX_RATE`, never `inf` (so no `inf * 0` can make a NaN downstream).
     """
-    if c == 0.0:
-        return xp.exp(n * 0.0)
+    if c == 0.0 or scale == 0.0:
+        return xp.exp(n * 0.0) * scale
     if xp.eps < 1e-10:  # float64: the product's rounding is far below 1e-6
-        value = xp.exp(n * c)
+        value = scale * xp.exp(n * c)
     else:
         index = np.arange(_TABLE_SIZE, dtype=np.float64)
         with np.errstate(over="ignore", under="ignore"):
-            low_table = np.exp(index * c)
+            low_table = scale * np.exp(index * c)
             high_table = np.exp(index * (_TABLE_SIZE * c))
         # Within float32 (a growing table overflows; the cap applies below).
         low_table = np.minimum(low_table, MAX_RATE)
@@ -560,7 +579,9 @@ def exp_of_product(n, c, xp):
             xp.const(high_table), xp.to_index(xp.minimum(high, _TABLE_SIZE - 1))
         ) * xp.take(xp.const(low_table), xp.to_index(low))
         looked_up = looked_up * xp.exp((n - whole) * c)
-        value = xp.where(whole < _TABLE_SIZE**2, looked_up, xp.exp(n * c))
+        value = xp.where(
+            whole < _TABLE_SIZE**2, looked_up, scale * xp.exp(n * c)
+        )
     if c > 0:
         value = xp.minimum(value, MAX_RATE)
     return value

@@ -100,8 +100,8 @@ def _restarts(step, xp, table, first, t_mul):
     in its whole part.
     """
     if t_mul == 1.0:
-        cycle, position = xp.divmod(first)
-        return cycle, first - position, xp.const(float(first))
+        cycle, _, remaining = xp.cycle(first)
+        return cycle, remaining, xp.const(float(first))
     index = xp.locate(table.thresholds)
     period = xp.take(xp.const(table.periods), index)
     # The step's distance from its cycle's start, and to the next start,
@@ -150,13 +150,13 @@ def _restarts_by_log(step, xp, first, t_mul):
 def _sgdr(step, xp, table, initial, minimum, first, t_mul, m_mul):
     """`minimum + (initial - minimum) * m_mul**cycle * cosine(remaining)`."""
     cycle, remaining, period = _restarts(step, xp, table, first, t_mul)
+    height = initial - minimum
     if m_mul == 0.0:
-        peak = xp.where(cycle > 0, xp.const(0.0), xp.const(1.0))
+        peak = xp.where(cycle > 0, xp.const(0.0), xp.const(height))
     else:
-        peak = exp_of_product(cycle, math.log(m_mul), xp)
-    rate = minimum + (initial - minimum) * peak * cosine_factor(
-        remaining, period, xp
-    )
+        # Growing restarts saturate where the peak reaches MAX_RATE.
+        peak = exp_of_product(cycle, math.log(m_mul), xp, scale=height)
+    rate = minimum + peak * cosine_factor(remaining, period, xp)
     if m_mul > 1.0:
         rate = xp.minimum(rate, MAX_RATE)
     return rate

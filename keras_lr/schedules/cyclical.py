@@ -108,12 +108,10 @@ class CyclicalLearningRate(Schedule):
         up = self.step_size
         down = self.step_size_down or self.step_size
         # Whole cycles and the position in the cycle, from the integer step.
-        cycle, position = xp.divmod(up + down)
+        cycle, position, remaining = xp.cycle(up + down)
         # Distances to the low end, so that the rate near it keeps its
         # precision in float32.
-        factor = xp.where(
-            position <= up, position / up, (up + down - position) / down
-        )
+        factor = xp.where(position <= up, position / up, remaining / down)
         factor = xp.minimum(xp.maximum(factor, 0.0), 1.0)
         if self.mode == "triangular2":
             # 0.5 ** cycle as one exponential (NumPy's power is 4x slower).

@@ -12,7 +12,6 @@ import math
 import keras
 
 from keras_lr import _validation
-from keras_lr.schedules.base import MAX_RATE
 from keras_lr.schedules.base import Schedule
 from keras_lr.schedules.base import exp_of_product
 
@@ -23,14 +22,15 @@ def _check_gamma(gamma):
     )
 
 
-def _power_of(rate, exponent, c, xp):
-    """`rate ** exponent` for `rate >= 0` as `exp(exponent * c)`, `c = log(rate)`.
+def _power_of(rate, exponent, c, xp, scale):
+    """`scale * rate ** exponent` for `rate >= 0`, `c = log(rate)`.
 
-    A zero rate gives 1 at exponent 0 and 0 after (as `0.0 ** p` does).
+    A zero rate gives `scale` at exponent 0 and 0 after (as `0.0 ** p`
+    does); a growing power saturates at MAX_RATE.
     """
     if rate == 0.0:
-        return xp.where(exponent > 0, xp.const(0.0), xp.const(1.0))
-    return exp_of_product(exponent, c, xp)
+        return xp.where(exponent > 0, xp.const(0.0), xp.const(scale))
+    return exp_of_product(exponent, c, xp, scale=scale)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -174,16 +174,14 @@ class ExponentialDecay(Schedule):
         # decays, where rate ** p would carry the rounding of `rate` into
         # every power.
         log_rate = math.log(self.decay_rate) if self.decay_rate else 0.0
+        initial = self.initial_learning_rate
         if self.staircase:
             periods, _ = xp.divmod(self.decay_steps)
-            decayed = _power_of(self.decay_rate, periods, log_rate, xp)
+            rate = _power_of(self.decay_rate, periods, log_rate, xp, initial)
         else:
-            decayed = _power_of(
-                self.decay_rate, step, log_rate / self.decay_steps, xp
+            rate = _power_of(
+                self.decay_rate, step, log_rate / self.decay_steps, xp, initial
             )
-        rate = self.initial_learning_rate * decayed
-        if self.decay_rate > 1.0:
-            rate = xp.minimum(rate, MAX_RATE)
         return xp.maximum(rate, self.min_learning_rate)
 
 
