@@ -237,6 +237,16 @@ def test_same_decisions_as_keras_reduce_lr_on_plateau():
     )
 
 
+def test_comparisons_in_float32_as_keras_s():
+    # 1 - 1e-9 is below 1.0 in float64 but equal to it in float32, where
+    # Keras compares: no improvement, so two such epochs reduce.
+    scores = [1.0, 1.0 - 1e-9, 1.0 - 2e-9, 1.0 - 3e-9]
+    kwargs = dict(factor=0.5, patience=2, mode="min", min_delta=0.0)
+    assert _our_rates(scores, **kwargs) == _keras_rates(scores, **kwargs)
+    np.testing.assert_allclose(_our_rates(scores, **kwargs), [0.1, 0.1, 0.1, 0.05],
+                               rtol=1e-6)
+
+
 def test_nan_counts_as_no_improvement_with_one_warning():
     scores = [1.0, float("nan"), float("nan"), 0.5, float("inf")]
     with warnings.catch_warnings(record=True) as caught:
