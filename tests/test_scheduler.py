@@ -1,5 +1,9 @@
 """LearningRateScheduler: exact per-epoch and per-step rates, Keras's two
-signatures without swallowing a user's TypeError, resume from the step."""
+signatures without swallowing a user's TypeError, resume from the step,
+Keras's `logs["learning_rate"]` and verbose line. Keras's own tests of it:
+tests/test_keras_callback_suites.py."""
+
+import inspect
 
 import keras
 import numpy as np
@@ -30,7 +34,8 @@ def test_epoch_function_of_epoch(data):
     history = _fit(model, data, [halving])
     expected = _float32(np.repeat([0.1, 0.05, 0.1 / 3, 0.025], BATCHES))
     np.testing.assert_array_equal(rates_used(model, EPOCHS * BATCHES), expected)
-    assert "learning_rate" not in history.history  # that is the logger's job
+    # As Keras's: each epoch's rate, as the optimizer holds it, in History.
+    assert history.history["learning_rate"] == expected[::BATCHES].tolist()
 
 
 def test_epoch_function_of_epoch_and_rate(data):
@@ -63,13 +68,21 @@ def test_a_users_type_error_is_not_swallowed(data):
 def test_step_unit_with_a_schedule(data):
     schedule = S.CosineRestarts(0.1, first_decay_steps=4, t_mul=2.0)
     model = tiny_model(0.5)
-    _fit(model, data, [LearningRateScheduler(schedule, unit="step")])
+    history = _fit(model, data, [LearningRateScheduler(schedule, unit="step")])
     steps = np.arange(EPOCHS * BATCHES)
-    np.testing.assert_array_equal(rates_used(model, steps.size),
-                                  _float32(schedule.numpy(steps)))
+    expected = _float32(schedule.numpy(steps))
+    np.testing.assert_array_equal(rates_used(model, steps.size), expected)
+    # The rate of each epoch's last step.
+    assert history.history["learning_rate"] == expected[BATCHES - 1 :: BATCHES].tolist()
 
 
 def test_step_unit_with_steps_per_execution_sets_one_rate_per_execution(data):
+    if keras.backend.backend() == "torch":
+        # Keras's torch trainer has no `steps_per_execution`: nothing to set
+        # one rate per execution for.
+        with pytest.raises(ValueError, match="steps_per_execution"):
+            _fit(tiny_model(0.5, steps_per_execution=2), data, [])
+        return
     model = tiny_model(0.5, steps_per_execution=2)
     model.fit(*data, batch_size=8, epochs=2, verbose=0,
               callbacks=[LearningRateScheduler(lambda s: 0.01 * (s + 1), unit="step")])
@@ -107,7 +120,9 @@ def test_resume_with_backup_and_restore(unit, data, tmp_path):
 
 def test_optimizer_built_with_a_schedule_fails_at_train_begin(data):
     model = tiny_model(S.CosineAnnealing(0.1, 100))
-    with pytest.raises(ValueError, match="Pass your schedule to the optimizer"):
+    # Keras's error (type and first words), before any step is taken.
+    with pytest.raises(TypeError, match="This optimizer was created with a "
+                       "`LearningRateSchedule`.*Pass your schedule to the optimizer"):
         _fit(model, data, [LearningRateScheduler(lambda epoch: 0.1)])
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 0
 
@@ -125,11 +140,35 @@ def test_tensor_return_value_is_accepted(data):
     np.testing.assert_allclose(rates_used(model, 1), [0.1 * np.exp(-1.0)], rtol=1e-6)
 
 
-def test_verbose_prints_the_new_rate(data, capsys):
-    _fit(tiny_model(0.1), data, [LearningRateScheduler(lambda e: 0.25, verbose=1)],
-         epochs=1)
-    assert "Epoch 1: LearningRateScheduler setting learning rate to 0.25." in (
-        capsys.readouterr().out)
+@pytest.mark.parametrize(
+    "function", [lambda e: 0.25, lambda e: 0.1 / 3, lambda e: np.float32(0.1)],
+    ids=["float", "long_float", "float32"])
+def test_verbose_line_is_keras_s(function, data, capsys):
+    printed = []
+    for scheduler in (LearningRateScheduler, keras.callbacks.LearningRateScheduler):
+        _fit(tiny_model(0.1), data, [scheduler(function, verbose=1)], epochs=1)
+        printed.append(capsys.readouterr().out)
+    assert printed[0] == printed[1] == (
+        f"\nEpoch 1: LearningRateScheduler setting learning rate to {function(0)}.\n")
+
+
+def test_same_positional_arguments_and_defaults_as_keras():
+    ours = inspect.signature(LearningRateScheduler).parameters
+    theirs = inspect.signature(keras.callbacks.LearningRateScheduler).parameters
+    assert list(ours)[:2] == list(theirs) == ["schedule", "verbose"]
+    assert ours["verbose"].default == theirs["verbose"].default
+    assert list(ours)[2:] == ["unit"]
+
+
+def test_accepts_what_keras_s_refuses(data):
+    # Keras's raises for anything but a Python or NumPy float; an int, a
+    # 0-d tensor or array, and a LearningRateSchedule work here.
+    with pytest.raises(ValueError, match="should be a float"):
+        _fit(tiny_model(0.1), data, [keras.callbacks.LearningRateScheduler(
+            lambda epoch: 1)], epochs=1)
+    model = tiny_model(0.1)
+    _fit(model, data, [LearningRateScheduler(lambda epoch: 1)], epochs=1)
+    assert rates_used(model, 1).tolist() == [1.0]
 
 
 def test_argument_errors():

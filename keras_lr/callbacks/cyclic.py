@@ -1,52 +1,71 @@
-"""`CyclicLR`: the Keras 2 CLR callback's interface on the keras_lr schedule."""
+"""`CyclicLR`: the Keras 2 CLR callback (bckenstler/CLR) on Keras 3."""
+
+import math
+import warnings
+import weakref
 
 import keras
+import numpy as np
 
 from keras_lr import _validation
+from keras_lr._keras_private import OptimizerState
+from keras_lr.callbacks import _optimizer_rate
 from keras_lr.callbacks.scheduler import LearningRateScheduler
-from keras_lr.schedules.cyclical import CyclicalLearningRate
+
+# The attribute of the optimizer that carries the cycle into weight files.
+_STATE_ATTRIBUTE = "_keras_lr_cyclic_state"
+_MODES = ("triangular", "triangular2", "exp_range")
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
 class CyclicLR(LearningRateScheduler):
     """Cyclical learning rate as a callback, for code written for Keras 2.
 
-    The callback form of `keras_lr.schedules.CyclicalLearningRate`, with the
-    argument names and the `history` of the widely used Keras 2 CLR
-    callback (bckenstler/CLR), which no longer runs on Keras 3: migrating is
-    an import change. Before every batch it sets the optimizer's float rate
-    to
+    The widely used Keras 2 CLR callback (bckenstler/CLR), which no longer
+    runs on Keras 3, with its arguments, its `history` and its `_reset`:
+    migrating is an import change. Before every batch it sets the
+    optimizer's float rate to bckenstler's formula, evaluated on the host:
 
     ```python
-    CyclicalLearningRate(base_lr, max_lr, step_size, mode=mode, gamma=gamma)(step)
+    it = step - cycle_start                     # iterations into the cycle
+    cycle = floor(1 + it / (2 * step_size))
+    x = abs(it / step_size - 2 * cycle + 1)
+    lr = base_lr + (max_lr - base_lr) * max(0, 1 - x) * scale
+    # scale: 1 ("triangular"), 1 / 2 ** (cycle - 1) ("triangular2"),
+    #        gamma ** it ("exp_range"), or scale_fn(cycle or it)
     ```
 
-    evaluated on the host, where `step` is the optimizer's global step, so
-    the cycle continues where it was after `BackupAndRestore` or
-    `load_model` (the Keras 2 callback kept a private counter).
+    `step` is the optimizer's global step, so the cycle continues where it
+    was after `BackupAndRestore`, `load_model` or in a new `fit` (the Keras 2
+    callback counted its own batches). `_reset()` starts a new cycle at the
+    next batch, optionally with new bounds or step size, as Keras 2's did.
 
-    Prefer passing `CyclicalLearningRate` to the optimizer: it computes the
-    same rates inside the compiled train step, at no cost, where this
+    With the built-in modes and a whole `step_size`, the rates are those of
+    `keras_lr.schedules.CyclicalLearningRate(base_lr, max_lr, step_size,
+    mode=mode, gamma=gamma)`. Prefer passing that schedule to the optimizer:
+    it computes them inside the compiled train step, at no cost, where this
     callback writes the rate from the host every batch.
 
-    Differences from the Keras 2 callback: `scale_fn` / `scale_mode` are
-    not supported (a `.keras` file cannot store a Python function safely;
-    `mode` names the three scalings), `history` records the rate and the
-    step of each batch but not the batch logs (reading them would sync the
-    device every batch), and `gamma` must stay 1.0 unless
-    `mode="exp_range"`.
-
     Args:
-        base_lr: the low end of each cycle, and the rate at step 0.
+        base_lr: the low end of each cycle, and the rate at its start.
         max_lr: the high end of the first cycle.
-        step_size: steps per half cycle (2 to 10 times the steps per epoch,
-            says the paper).
-        mode: `"triangular"`, `"triangular2"` or `"exp_range"`.
-        gamma: the per-step factor of `"exp_range"`.
+        step_size: steps per half cycle, > 0 (2 to 10 times the steps per
+            epoch, says the paper); a fractional one works as in Keras 2.
+        mode: `"triangular"`, `"triangular2"` or `"exp_range"`; not used
+            with `scale_fn`.
+        gamma: the per-step factor of `"exp_range"`, in (0, 1].
+        scale_fn: `None`, or a function of one number returning the
+            amplitude's scale in [0, 1] (Keras 2's custom policy).
+        scale_mode: `"cycle"` or `"iterations"`: what `scale_fn` is called
+            with, the cycle number (from 1) or the iterations into the cycle.
+        cycle_start: the global step where the first cycle starts, or `None`
+            for the first batch this callback drives (Keras 2's behaviour
+            for a new callback). `_reset` moves it; `get_config` records it.
 
     Attributes:
-        history: `{"lr": [...], "iterations": [...]}`, the rate set before
-            each batch and the global step it was set for.
+        history: `{"lr": [...], "iterations": [...]}` as Keras 2 kept it:
+            the rate each batch used (as the optimizer holds it) and
+            `step + 1` for that batch (1, 2, ... from a fresh optimizer).
 
     Example:
 
@@ -54,6 +73,8 @@ class CyclicLR(LearningRateScheduler):
     model.compile(keras.optimizers.SGD(0.001, momentum=0.9), loss="mse")
     clr = keras_lr.callbacks.CyclicLR(base_lr=0.001, max_lr=0.006, step_size=2000)
     model.fit(x, y, epochs=10, callbacks=[clr])
+    clr._reset(new_base_lr=0.0005, new_max_lr=0.003)  # a new, lower cycle
+    model.fit(x, y, epochs=20, initial_epoch=10, callbacks=[clr])
     ```
     """
 
@@ -61,45 +82,168 @@ class CyclicLR(LearningRateScheduler):
         self,
         base_lr=0.001,
         max_lr=0.006,
-        step_size=2000,
+        step_size=2000.0,
         mode="triangular",
         gamma=1.0,
+        scale_fn=None,
+        scale_mode="cycle",
+        cycle_start=0,
     ):
-        # Checked under the Keras 2 names, so an error names what was passed;
-        # the schedule checks the rest.
-        _validation.check_not_above(
-            "base_lr",
-            _validation.check_learning_rate("base_lr", base_lr),
-            "max_lr",
-            _validation.check_learning_rate("max_lr", max_lr),
+        self.mode = _validation.check_choice("mode", mode, _MODES)
+        self.gamma = _validation.check_number(
+            "gamma", gamma, minimum=0.0, maximum=1.0, open_min=True
         )
-        _validation.check_positive_int("step_size", step_size)
-        super().__init__(
-            CyclicalLearningRate(
-                base_lr, max_lr, step_size=step_size, mode=mode, gamma=gamma
-            ),
-            unit="step",
+        if self.mode != "exp_range" and self.gamma != 1.0 and scale_fn is None:
+            raise ValueError(
+                'Argument `gamma` must be 1.0 unless mode="exp_range" (it '
+                f"has no effect with mode={self.mode!r}). Received: "
+                f"gamma={gamma!r}"
+            )
+        if scale_fn is not None and not callable(scale_fn):
+            raise TypeError(
+                "Argument `scale_fn` must be None or a function of one number. "
+                f"Received: scale_fn={scale_fn!r}"
+            )
+        self.scale_fn = scale_fn
+        self.scale_mode = _validation.check_choice(
+            "scale_mode", scale_mode, ("cycle", "iterations")
         )
-        self.base_lr = self.schedule.initial_learning_rate
-        self.max_lr = self.schedule.maximal_learning_rate
-        self.step_size = self.schedule.step_size
-        self.mode = self.schedule.mode
-        self.gamma = self.schedule.gamma
+        implied = "iterations" if self.mode == "exp_range" else "cycle"
+        if scale_fn is None and scale_mode not in ("cycle", implied):
+            warnings.warn(
+                "CyclicLR uses `scale_mode` only with `scale_fn`; `mode` sets "
+                f"the scaling of mode={self.mode!r}.",
+                stacklevel=2,
+            )
+        self._set_cycle(base_lr, max_lr, step_size)
+        if cycle_start is not None:
+            cycle_start = _validation.check_non_negative_int(
+                "cycle_start", cycle_start
+            )
+        self.cycle_start = cycle_start
+        super().__init__(self._cycle_rate, unit="step")
         self.history = {"lr": [], "iterations": []}
 
+    def _set_cycle(self, base_lr, max_lr, step_size):
+        # Checked under the Keras 2 names, so an error names what was passed.
+        base_lr = _validation.check_learning_rate("base_lr", base_lr)
+        max_lr = _validation.check_learning_rate("max_lr", max_lr)
+        _validation.check_not_above("base_lr", base_lr, "max_lr", max_lr)
+        step_size = _validation.check_number(
+            "step_size", step_size, minimum=0.0, open_min=True
+        )
+        self.base_lr, self.max_lr, self.step_size = base_lr, max_lr, step_size
+
     def get_config(self):
+        if self.scale_fn is not None:
+            scale_fn = keras.saving.serialize_keras_object(self.scale_fn)
+        else:
+            scale_fn = None
         return {
             "base_lr": self.base_lr,
             "max_lr": self.max_lr,
             "step_size": self.step_size,
             "mode": self.mode,
             "gamma": self.gamma,
+            "scale_fn": scale_fn,
+            "scale_mode": self.scale_mode,
+            "cycle_start": self.cycle_start,
         }
 
     @classmethod
     def from_config(cls, config):
+        config = dict(config)
+        if config.get("scale_fn") is not None:
+            config["scale_fn"] = keras.saving.deserialize_keras_object(
+                config["scale_fn"]
+            )
         return cls(**config)
 
+    def _reset(self, new_base_lr=None, new_max_lr=None, new_step_size=None):
+        """Starts a new cycle at the next batch, with new settings if given.
+
+        As the Keras 2 callback's `_reset`: an argument left `None` keeps
+        its value, and the cycle (with the scaling of `"triangular2"`,
+        `"exp_range"` or `scale_fn`) starts again from its beginning, at
+        `base_lr`, with the next batch trained.
+        """
+        self._set_cycle(
+            self.base_lr if new_base_lr is None else new_base_lr,
+            self.max_lr if new_max_lr is None else new_max_lr,
+            self.step_size if new_step_size is None else new_step_size,
+        )
+        self.cycle_start = None
+
+    def set_model(self, model):
+        super().set_model(model)
+        # Before `BackupAndRestore`'s on_train_begin loads into it.
+        if getattr(model, "optimizer", None) is not None:
+            optimizer = _optimizer_rate.base_optimizer(model)
+            holder = getattr(optimizer, _STATE_ATTRIBUTE, None)
+            if not isinstance(holder, _CycleState):
+                holder = _CycleState()
+                setattr(optimizer, _STATE_ATTRIBUTE, holder)
+            holder.callback = weakref.ref(self)
+
+    def _cycle_rate(self, step):
+        if self.cycle_start is None:
+            self.cycle_start = step
+        it = max(step - self.cycle_start, 0)
+        cycle = math.floor(1 + it / (2 * self.step_size))
+        x = abs(it / self.step_size - 2 * cycle + 1)
+        if self.scale_fn is not None:
+            scale = self.scale_fn(cycle if self.scale_mode == "cycle" else it)
+        elif self.mode == "triangular":
+            scale = 1.0
+        elif self.mode == "triangular2":
+            scale = 1.0 / 2.0 ** (cycle - 1)
+        else:
+            scale = self.gamma**it
+        return self.base_lr + (self.max_lr - self.base_lr) * max(0.0, 1.0 - x) * scale
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._first_step is None:
+            variable = self._optimizer._learning_rate
+            # The rate as the optimizer holds it, as Keras 2 recorded it.
+            try:
+                self._stored_dtype = np.dtype(variable.dtype)
+            except TypeError:  # e.g. bfloat16, unknown to NumPy
+                self._stored_dtype = np.dtype("float64")
+        super().on_train_batch_begin(batch, logs)
+
     def _rate_set(self, step, rate):
-        self.history["lr"].append(rate)
-        self.history["iterations"].append(step)
+        self.history["lr"].append(float(self._stored_dtype.type(rate)))
+        self.history["iterations"].append(step + 1)
+
+
+class _CycleState(OptimizerState):
+    """A `CyclicLR`'s cycle, saved with its optimizer's weights.
+
+    What `_reset` changed (bounds, step size, where the cycle starts) is
+    not in any Keras object; saved here, `BackupAndRestore` brings it back.
+    """
+
+    def __init__(self):
+        self.callback = None
+
+    def save_own_variables(self, store):
+        callback = self.callback() if self.callback is not None else None
+        if callback is None:
+            return
+        store["base_lr"] = np.array(callback.base_lr, dtype="float64")
+        store["max_lr"] = np.array(callback.max_lr, dtype="float64")
+        store["step_size"] = np.array(callback.step_size, dtype="float64")
+        start = callback.cycle_start
+        store["cycle_start"] = np.array(-1 if start is None else start, dtype="int64")
+
+    def load_own_variables(self, store):
+        callback = self.callback() if self.callback is not None else None
+        if callback is None or "cycle_start" not in set(store.keys()):
+            return
+        callback._set_cycle(
+            float(np.asarray(store["base_lr"])),
+            float(np.asarray(store["max_lr"])),
+            float(np.asarray(store["step_size"])),
+        )
+        start = int(np.asarray(store["cycle_start"]))
+        callback.cycle_start = None if start < 0 else start

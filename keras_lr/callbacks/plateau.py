@@ -1,23 +1,24 @@
-"""Reduce the learning rate on a plateau, on top of a float or any schedule."""
+"""Reduce the learning rate on a plateau, on a float rate or any schedule."""
 
 import math
 import numbers
 import warnings
+import weakref
 
 import keras
 import numpy as np
-from keras.src.saving.keras_saveable import KerasSaveable
 
 from keras_lr import _validation
+from keras_lr._keras_private import OptimizerState
+from keras_lr._keras_private import print_msg
 from keras_lr.callbacks import _optimizer_rate
 from keras_lr.schedules.base import Schedule
-from keras_lr.schedules.piecewise import Constant
 
 _LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
 _STATE_KEYS = ("best", "wait", "cooldown_counter")
 # The attribute of the optimizer that carries the plateau state into weight
-# files (see `_PlateauWeights`).
-_WEIGHTS_ATTRIBUTE = "_keras_lr_plateau_state"
+# files (see `_PlateauState`).
+_STATE_ATTRIBUTE = "_keras_lr_plateau_state"
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -31,8 +32,9 @@ class ReducedSchedule(Schedule):
 
     so a reduction keeps the shape of warmup or cosine at a lower level,
     never pushes the rate below `min_learning_rate`, and never lifts a
-    schedule that itself goes lower. `ReduceLROnPlateau` installs it on the
-    optimizer and owns `scale` (the one mutable value of a keras_lr
+    schedule that itself goes lower. `ReduceLROnPlateau` installs it on an
+    optimizer built with a schedule (a float rate stays a float) and owns
+    `scale` (the one mutable value of a keras_lr
     schedule) and `plateau_state`, its patience bookkeeping; both are part of
     the config, so a saved model resumes at the reduced rate with the same
     bookkeeping.
@@ -92,104 +94,137 @@ def _check_plateau_state(state):
     }
 
 
-class _PlateauWeights(KerasSaveable):
-    """Writes a `ReducedSchedule`'s scale and bookkeeping into weight files.
+def _new_book():
+    return {"best": None, "wait": 0, "cooldown_counter": 0}
 
-    Keras saves an optimizer's variables but not its learning rate object,
-    so `BackupAndRestore` (which saves weights only) would resume at the
-    full rate with fresh patience. Attached to the optimizer under its own
-    attribute, this object is saved and restored with the optimizer; a file
-    without it (or an optimizer without it) loads as before.
+
+class _PlateauState(OptimizerState):
+    """The plateau bookkeeping of one optimizer, saved with its weights.
+
+    On a schedule the bookkeeping lives in the `ReducedSchedule` (so in its
+    config too); on a float rate it lives here, since a float optimizer's
+    config is Keras's own. Either way, every weights file of the optimizer
+    (`BackupAndRestore`'s included) carries the bookkeeping with the scale
+    or the rate it belongs to, and loading one puts both back.
     """
 
-    def __init__(self, schedule, owner):
-        self.schedule = schedule
-        self.owner = owner
+    def __init__(self, optimizer):
+        # Weak: the optimizer holds this object, and a strong reference back
+        # would let Keras's saving walk into the optimizer a second time.
+        self._optimizer = weakref.ref(optimizer)
+        self.float_book = _new_book()
+        self.callback = None
 
-    def _obj_type(self):
-        # Keras walks only the kinds of object it knows. As an "Optimizer",
-        # the walk skips every attribute an optimizer has and so visits
-        # nothing inside this object.
-        return "Optimizer"
+    def _rate(self):
+        return self._optimizer()._learning_rate
+
+    def book(self):
+        rate = self._rate()
+        if isinstance(rate, ReducedSchedule):
+            return rate.plateau_state
+        return self.float_book
 
     def save_own_variables(self, store):
-        state, scale = self.owner.state_for_backup()
-        store["scale"] = np.array(scale, dtype="float64")
+        book, level = self.callback._state_for_backup()
         store["best"] = np.array(
-            np.nan if state["best"] is None else state["best"], dtype="float64"
+            np.nan if book["best"] is None else book["best"], dtype="float64"
         )
-        store["wait"] = np.array(state["wait"], dtype="int64")
-        store["cooldown_counter"] = np.array(
-            state["cooldown_counter"], dtype="int64"
-        )
+        store["wait"] = np.array(book["wait"], dtype="int64")
+        store["cooldown_counter"] = np.array(book["cooldown_counter"], dtype="int64")
+        if isinstance(self._rate(), ReducedSchedule):
+            store["scale"] = np.array(level, dtype="float64")
+        else:
+            store["learning_rate"] = np.array(level, dtype="float64")
 
     def load_own_variables(self, store):
-        if "scale" not in store.keys():
+        keys = set(store.keys())
+        if "wait" not in keys:
             return
         best = float(np.asarray(store["best"]))
-        self.schedule.scale = float(np.asarray(store["scale"]))
-        self.schedule.plateau_state.update(
+        self.book().update(
             best=None if math.isnan(best) else best,
             wait=int(np.asarray(store["wait"])),
             cooldown_counter=int(np.asarray(store["cooldown_counter"])),
         )
+        rate = self._rate()
+        if isinstance(rate, ReducedSchedule) and "scale" in keys:
+            rate.scale = float(np.asarray(store["scale"]))
+        elif isinstance(rate, keras.Variable) and "learning_rate" in keys:
+            # Runs after the optimizer's own variables were loaded: a backup
+            # written before this epoch's reduction gets it here.
+            rate.assign(float(np.asarray(store["learning_rate"])))
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
 class ReduceLROnPlateau(keras.callbacks.Callback):
-    """Reduce the learning rate when a metric stops improving, on any schedule.
+    """Reduce the learning rate when a metric stops improving, on any rate.
 
-    A drop-in for `keras.callbacks.ReduceLROnPlateau` (same arguments,
-    defaults and patience rule: reduce once `wait >= patience` epochs passed
-    without improvement) that also works when the optimizer was built with
-    a `LearningRateSchedule`, where Keras's raises `TypeError`. A reduction
-    multiplies the whole schedule by `factor`, so warmup and cosine keep
-    their shape at a lower level:
+    A drop-in for `keras.callbacks.ReduceLROnPlateau`: the same arguments in
+    the same order with the same defaults, the same patience and cooldown
+    rule (reduce once `wait >= patience` epochs passed without improvement),
+    the same comparisons, `logs["learning_rate"]` and verbose line. On a
+    float rate it does what Keras's does: it assigns the optimizer's rate
+    variable (`max(lr * factor, min_lr)`), so Keras's or keras_lr's
+    `LearningRateScheduler` and `optimizer.learning_rate = x` keep working
+    beside it. It also works when the optimizer was built with a
+    `LearningRateSchedule`, where Keras's raises `TypeError`: it wraps the
+    schedule in a `ReducedSchedule` and a reduction multiplies the whole
+    schedule by `factor`, so warmup and cosine keep their shape lower down:
 
     ```python
     lr(step) = max(schedule(step) * scale, min(min_lr, schedule(step)))
     scale = factor ** (number of reductions)
     ```
 
-    A float rate is treated as a constant schedule. On the first `fit` the
-    callback replaces the optimizer's rate with a `ReducedSchedule` wrapping
-    it (idempotent: a second `fit`, or a model loaded with `load_model`,
-    keeps the wrapper it has). A reduction recompiles the train step once
-    (the scale is a constant of the compiled step, like every schedule
-    argument), which costs one trace, a few times per training.
+    A reduction of a schedule recompiles the train step once (the scale is
+    a constant of the compiled step, like every schedule argument).
 
-    Differences from the peers:
+    Beyond Keras's callback:
 
     - `threshold_mode="rel"` is PyTorch's: an improvement must beat
       `best * (1 - min_delta)` (`"min"`) or `best * (1 + min_delta)`
       (`"max"`); `"abs"` (the default) is Keras's `best -/+ min_delta`.
-    - Patience counts as Keras's does: PyTorch's `patience=p` reduces after
-      `p + 1` bad epochs, so it equals `patience=p + 1` here.
-    - A NaN or infinite monitored value counts as no improvement (with one
-      warning); a missing one warns once and names the keys that are there.
-    - The bookkeeping (`best`, `wait`, the cooldown counter) is not reset by
-      a new `fit`: it lives in the `ReducedSchedule`, and survives
-      `keras.callbacks.BackupAndRestore` (in either order of the two
-      callbacks) and `model.save` / `keras.models.load_model`. When the
-      backup is listed first it is written before this callback sees the
-      epoch's logs, so the backup takes the monitored value from the
-      model's compiled metrics or the validation logs; a value that another
-      callback adds to the logs, or an epoch of unknown length, leaves that
-      backup one epoch behind.
+    - `eps` is PyTorch's: a reduction smaller than `eps` is not made.
+      PyTorch's `ReduceLROnPlateau(patience=p, cooldown=c, eps=e, ...)`
+      reduces at the same epochs as `patience=p + 1, cooldown=c + 1,
+      eps=e` here (PyTorch counts an epoch as bad before it looks at the
+      cooldown, Keras after).
+    - A NaN or infinite monitored value counts as no improvement and never
+      becomes `best` (with one warning); a missing one warns once.
+    - The bookkeeping (`best`, `wait`, `cooldown_counter`) belongs to the
+      optimizer, not to the callback: a new `fit` or a new callback does not
+      reset it, and it survives `keras.callbacks.BackupAndRestore` (in either
+      order of the two callbacks, with the reduced rate or scale). With a
+      schedule, `model.save` / `keras.models.load_model` keep it too (it is
+      in the `ReducedSchedule`'s config); with a float, the `.keras` file
+      keeps the reduced rate but not the bookkeeping (Keras's optimizer
+      config has no room for it), which then starts afresh as with Keras's
+      callback. When the backup is listed first it is written before this
+      callback sees the epoch's logs, so the backup takes the monitored
+      value from the model's compiled metrics or the validation logs; a
+      value that another callback adds to the logs, or an epoch of unknown
+      length, leaves that backup one epoch behind.
 
     Args:
         monitor: the quantity to watch, a key of the epoch's logs.
         factor: the factor of each reduction, in (0, 1).
         patience: epochs without improvement before a reduction.
+        verbose: 1 prints each reduction, as Keras's does:
+            `Epoch 5: ReduceLROnPlateau reducing learning rate to 0.01.`
+            (through Keras's `print_msg`, so it follows
+            `keras.config.disable_interactive_logging()`).
         mode: `"min"`, `"max"`, or `"auto"` (from the metric: `"min"` for a
             loss, the metric's own direction otherwise).
         min_delta: the margin an improvement must beat, >= 0.
-        threshold_mode: `"abs"` or `"rel"`, see above.
         cooldown: epochs after a reduction during which patience is not
             counted.
         min_lr: the floor that reductions respect, >= 0.
-        verbose: 1 prints each reduction, as
-            `Epoch 5: ReduceLROnPlateau reducing learning rate from 0.1 to 0.01.`
+        threshold_mode: `"abs"` or `"rel"`, see above.
+        eps: the smallest reduction made, >= 0 (PyTorch's default is 1e-8).
+
+    Attributes:
+        best, wait, cooldown_counter: the bookkeeping, as on Keras's
+            callback (readable and writable).
 
     Example:
 
@@ -207,12 +242,13 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         monitor="val_loss",
         factor=0.1,
         patience=10,
+        verbose=0,
         mode="auto",
         min_delta=1e-4,
-        threshold_mode="abs",
         cooldown=0,
         min_lr=0.0,
-        verbose=0,
+        threshold_mode="abs",
+        eps=0.0,
     ):
         super().__init__()
         if not isinstance(monitor, str) or not monitor:
@@ -230,20 +266,24 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
                 f"Received: factor={factor!r}"
             )
         self.patience = _validation.check_non_negative_int("patience", patience)
-        self.mode = _validation.check_choice("mode", mode, ("auto", "min", "max"))
-        self.min_delta = _validation.check_number("min_delta", min_delta, minimum=0.0)
-        self.threshold_mode = _validation.check_choice(
-            "threshold_mode", threshold_mode, ("abs", "rel")
-        )
-        self.cooldown = _validation.check_non_negative_int("cooldown", cooldown)
-        self.min_lr = _validation.check_learning_rate("min_lr", min_lr)
         if not isinstance(verbose, numbers.Integral):
             raise TypeError(
                 f"Argument `verbose` must be an integer. Received: verbose={verbose!r}"
             )
         self.verbose = int(verbose)
+        self.mode = _validation.check_choice("mode", mode, ("auto", "min", "max"))
+        self.min_delta = _validation.check_number("min_delta", min_delta, minimum=0.0)
+        self.cooldown = _validation.check_non_negative_int("cooldown", cooldown)
+        self.min_lr = _validation.check_learning_rate("min_lr", min_lr)
+        self.threshold_mode = _validation.check_choice(
+            "threshold_mode", threshold_mode, ("abs", "rel")
+        )
+        self.eps = _validation.check_number("eps", eps, minimum=0.0)
         self.schedule = None
+        self._state = None
+        self._unattached_book = _new_book()
         self._compiled = None
+        self._direction = None
         self._warned = set()
 
     def get_config(self):
@@ -251,13 +291,48 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             "monitor": self.monitor,
             "factor": self.factor,
             "patience": self.patience,
+            "verbose": self.verbose,
             "mode": self.mode,
             "min_delta": self.min_delta,
-            "threshold_mode": self.threshold_mode,
             "cooldown": self.cooldown,
             "min_lr": self.min_lr,
-            "verbose": self.verbose,
+            "threshold_mode": self.threshold_mode,
+            "eps": self.eps,
         }
+
+    # Keras's callback keeps its bookkeeping in these attributes; here they
+    # read and write the optimizer's.
+    @property
+    def best(self):
+        return self._book()["best"]
+
+    @best.setter
+    def best(self, value):
+        self._book()["best"] = value
+
+    @property
+    def wait(self):
+        return self._book()["wait"]
+
+    @wait.setter
+    def wait(self, value):
+        self._book()["wait"] = value
+
+    @property
+    def cooldown_counter(self):
+        return self._book()["cooldown_counter"]
+
+    @cooldown_counter.setter
+    def cooldown_counter(self, value):
+        self._book()["cooldown_counter"] = value
+
+    def in_cooldown(self):
+        return self.cooldown_counter > 0
+
+    def _book(self):
+        if self._state is None:
+            return self._unattached_book
+        return self._state.book()
 
     def set_model(self, model):
         super().set_model(model)
@@ -267,45 +342,56 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             self._install(_optimizer_rate.base_optimizer(model))
 
     def _install(self, optimizer):
+        state = getattr(optimizer, _STATE_ATTRIBUTE, None)
+        if not isinstance(state, _PlateauState):
+            state = _PlateauState(optimizer)
+            setattr(optimizer, _STATE_ATTRIBUTE, state)
         current = optimizer._learning_rate
         if isinstance(current, ReducedSchedule):
             schedule = current
-        else:
-            if isinstance(current, _LearningRateSchedule):
-                base = current
-            elif isinstance(current, keras.Variable):
-                base = Constant(_optimizer_rate.float_rate(optimizer))
-            else:
-                raise ValueError(
-                    "ReduceLROnPlateau needs an optimizer whose learning rate "
-                    "is a float or a LearningRateSchedule. Received: "
-                    f"learning_rate={current!r}"
-                )
-            schedule = ReducedSchedule(base, min_learning_rate=self.min_lr)
-            # Keras stops tracking the float's variable: the rate now lives
-            # in the schedule, and so in the optimizer's config.
+        elif isinstance(current, _LearningRateSchedule):
+            schedule = ReducedSchedule(
+                current, min_learning_rate=self.min_lr,
+                plateau_state=dict(state.float_book),
+            )
             optimizer.learning_rate = schedule
-        schedule.min_learning_rate = self.min_lr
-        setattr(optimizer, _WEIGHTS_ATTRIBUTE, _PlateauWeights(schedule, self))
+        elif isinstance(current, keras.Variable):
+            schedule = None
+        else:
+            raise ValueError(
+                "ReduceLROnPlateau needs an optimizer whose learning rate "
+                "is a float or a LearningRateSchedule. Received: "
+                f"learning_rate={current!r}"
+            )
+        if schedule is not None:
+            schedule.min_learning_rate = self.min_lr
+        state.callback = self
+        self._state = state
+        self._optimizer = optimizer
         self.schedule = schedule
         self._compiled = None
 
     def on_train_begin(self, logs=None):
         self._direction = None
         self._in_fit = True
-        self._optimizer = _optimizer_rate.base_optimizer(self.model)
-        if self._optimizer._learning_rate is not self.schedule:
-            self._install(self._optimizer)
+        optimizer = _optimizer_rate.base_optimizer(self.model)
+        rate = optimizer._learning_rate
+        if (
+            getattr(optimizer, _STATE_ATTRIBUTE, None) is not self._state
+            or (self.schedule is None) != isinstance(rate, keras.Variable)
+            or (self.schedule is not None and rate is not self.schedule)
+        ):
+            self._install(optimizer)
 
     def on_train_end(self, logs=None):
         self._in_fit = False
 
     def on_epoch_begin(self, epoch, logs=None):
-        # The scale is baked into the compiled step. Recompile when it is
-        # not the one compiled: the first epoch of a fit (a train function
-        # from an earlier fit may hold another), or a scale that
+        # A scale is baked into the compiled step. Recompile when it is not
+        # the one compiled: the first epoch of a fit (a train function from
+        # an earlier fit may hold another), or a scale that
         # `BackupAndRestore` restored after this callback's on_train_begin.
-        if self._compiled != self._signature():
+        if self.schedule is not None and self._compiled != self._signature():
             self._recompile()
         self._epoch_done = False
         self._epoch_first_step = _optimizer_rate.read_batches(self._optimizer)
@@ -329,18 +415,36 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         self.model.make_train_function(force=True)
         self._compiled = self._signature()
 
+    def _current_rate(self, step):
+        """The rate the next update will use, as the reduction sees it."""
+        if self.schedule is None:
+            return _optimizer_rate.float_rate(self._optimizer, self.model)
+        return self._rate_of_update(step)
+
+    def _rate_of_update(self, step):
+        """The schedule's rate for update `step` (`optimizer.iterations`):
+        under gradient accumulation, the rate at its last batch."""
+        return float(self.schedule.numpy(
+            _optimizer_rate.schedule_steps(self._optimizer, step)
+        ))
+
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         step = _optimizer_rate.read_step(self._optimizer)
-        if step > 0:
+        rate = self._current_rate(step)
+        # As Keras: the rate in place before this epoch's decision, which
+        # for a schedule is the rate of the epoch's last update.
+        if self.schedule is None:
+            logs["learning_rate"] = rate
+        elif step > 0:
             logs["learning_rate"] = self._rate_of_update(step - 1)
         current = logs.get(self.monitor)
         if current is None:
             self._warn_once(
                 "missing",
-                f"ReduceLROnPlateau is conditioned on metric `{self.monitor}`, "
-                "which is not available. Available metrics are: "
-                f"{', '.join(sorted(logs))}.",
+                "Learning rate reduction is conditioned on metric "
+                f"`{self.monitor}` which is not available. Available metrics "
+                f"are: {','.join(list(logs.keys()))}.",
             )
         elif not math.isfinite(float(current)):
             self._warn_once(
@@ -348,66 +452,75 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
                 f"ReduceLROnPlateau received {self.monitor}={current}; a NaN or "
                 "infinite value counts as no improvement.",
             )
-        old = self._rate_of_update(step)
-        state, scale = self._advance(current, step)
-        self.schedule.plateau_state.update(state)
+        book, reduce = self._advance(current, rate)
+        self._book().update(book)
         self._epoch_done = True
-        if scale != self.schedule.scale:
-            self.schedule.scale = scale
+        if not reduce:
+            return
+        if self.schedule is None:
+            new = self._reduced_rate(rate)
+            _optimizer_rate.set_float_rate(self.model, self._optimizer, new)
+        else:
+            self.schedule.scale *= self.factor
             self._recompile()
-            if self.verbose > 0:
-                new = self._rate_of_update(step)
-                print(
-                    f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning "
-                    f"rate from {old:.6g} to {new:.6g}."
-                )
+            new = self._rate_of_update(step)
+        if self.verbose > 0:
+            print_msg(
+                f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning "
+                f"rate to {new}."
+            )
 
-    def _advance(self, current, step):
-        """The bookkeeping and scale after an epoch that ended with `current`.
+    def _reduced_rate(self, rate):
+        return max(rate * self.factor, self.min_lr)
+
+    def _advance(self, current, rate):
+        """`(bookkeeping, reduce)` after an epoch that ended with `current`.
 
         Keras's rule: a cooldown epoch resets the wait; an improvement
         resets it and records the best; otherwise, out of cooldown, the wait
-        grows and at `patience` the rate is reduced if it is above `min_lr`.
+        grows and at `patience` the rate is reduced if it can be.
         """
-        state = dict(self.schedule.plateau_state)
-        scale = self.schedule.scale
+        book = dict(self._book())
         if current is None:
-            return state, scale
+            return book, False
         current = float(current)
-        if state["cooldown_counter"] > 0:
-            state["cooldown_counter"] -= 1
-            state["wait"] = 0
-        if self._is_improvement(current, state["best"]):
-            state["best"] = current
-            state["wait"] = 0
-        elif state["cooldown_counter"] == 0:
-            state["wait"] += 1
-            if state["wait"] >= self.patience and (
-                self._rate_of_update(step) > self.min_lr
-            ):
-                scale *= self.factor
-                state["cooldown_counter"] = self.cooldown
-                state["wait"] = 0
-        return state, scale
+        if book["cooldown_counter"] > 0:
+            book["cooldown_counter"] -= 1
+            book["wait"] = 0
+        if self._is_improvement(current, book["best"]):
+            book["best"] = current
+            book["wait"] = 0
+        elif book["cooldown_counter"] == 0:
+            book["wait"] += 1
+            if book["wait"] >= self.patience and self._can_reduce(rate):
+                book["cooldown_counter"] = self.cooldown
+                book["wait"] = 0
+                return book, True
+        return book, False
 
-    def _rate_of_update(self, step):
-        """The rate of the update `step` (`optimizer.iterations`)."""
-        return float(self.schedule.numpy(
-            _optimizer_rate.schedule_steps(self._optimizer, step)
-        ))
+    def _can_reduce(self, rate):
+        # Keras compares with the float32 `min_lr`; PyTorch skips a
+        # reduction smaller than `eps`.
+        if not rate > np.float32(self.min_lr):
+            return False
+        return self.eps == 0 or rate - self._reduced_rate(rate) > self.eps
 
     def _is_improvement(self, current, best):
         if not math.isfinite(current):
             return False
         if best is None:
             return True
-        if self._get_direction() == "min":
-            if self.threshold_mode == "rel":
-                return current < best * (1.0 - self.min_delta)
-            return current < best - self.min_delta
+        smaller = self._get_direction() == "min"
         if self.threshold_mode == "rel":
+            if smaller:
+                return current < best * (1.0 - self.min_delta)
             return current > best * (1.0 + self.min_delta)
-        return current > best + self.min_delta
+        # Keras's arithmetic, compared in `floatx` as Keras does.
+        if smaller:
+            result = keras.ops.less(current + self.min_delta, best)
+        else:
+            result = keras.ops.greater(current - self.min_delta, best)
+        return bool(keras.ops.convert_to_numpy(result))
 
     def _get_direction(self):
         if self._direction is None:
@@ -416,8 +529,8 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
                 self._direction = _metric_direction(self.model, self.monitor)
         return self._direction
 
-    def state_for_backup(self):
-        """`(plateau_state, scale)` as a backup written now should hold them.
+    def _state_for_backup(self):
+        """`(bookkeeping, scale or rate)` as a backup written now should hold.
 
         `BackupAndRestore` listed before this callback writes its backup at
         the end of an epoch before this callback has seen the epoch's
@@ -426,7 +539,9 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         values: the validation logs, the training metrics as validation
         found them, or the model's metrics.
         """
-        schedule = self.schedule
+        step = _optimizer_rate.read_step(self._optimizer)
+        rate = self._current_rate(step)
+        level = rate if self.schedule is None else self.schedule.scale
         steps = (self.params or {}).get("steps")
         done = (
             not getattr(self, "_epoch_done", True)
@@ -435,14 +550,20 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             >= steps
         )
         if not done:
-            return schedule.plateau_state, schedule.scale
+            return self._book(), level
         if self.monitor.startswith("val_"):
             current = (self._val_logs or {}).get(self.monitor[len("val_"):])
         elif self._train_results is not None:
             current = self._train_results.get(self.monitor)
         else:
             current = self.model.get_metrics_result().get(self.monitor)
-        return self._advance(current, _optimizer_rate.read_step(self._optimizer))
+        book, reduce = self._advance(current, rate)
+        if reduce:
+            level = (
+                self._reduced_rate(rate) if self.schedule is None
+                else level * self.factor
+            )
+        return book, level
 
     def _warn_once(self, kind, message):
         if kind not in self._warned:

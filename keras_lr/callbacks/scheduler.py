@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from keras_lr import _validation
+from keras_lr._keras_private import print_msg
 from keras_lr.callbacks import _optimizer_rate
 from keras_lr.schedules import evaluate
 
@@ -18,17 +19,21 @@ _LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
 class LearningRateScheduler(keras.callbacks.Callback):
     """Set an optimizer's float learning rate from a schedule or a function.
 
-    With `unit="epoch"` (Keras's `LearningRateScheduler`), `schedule` is
-    called with the epoch index at the start of each epoch, as
-    `schedule(epoch)` or `schedule(epoch, lr)` (`lr`: the current rate).
-    Which of the two is decided from the function's signature, so a
-    `TypeError` raised inside a user's function is never mistaken for the
-    other signature (Keras retries with one argument on any `TypeError`).
-    With `unit="step"`, it is called with the optimizer's global step
-    before every batch (`schedule(step)` or `schedule(step, lr)`); with
-    `gradient_accumulation_steps=n`, once per real update (before its first
-    batch), with the update's index (`optimizer.iterations`), so that update
-    `k` uses `schedule(k)`.
+    A drop-in for `keras.callbacks.LearningRateScheduler` (same arguments in
+    the same order, same verbose line, `logs["learning_rate"]` at each
+    epoch's end for `History`), which also takes a `LearningRateSchedule`
+    and can set the rate before every batch.
+
+    With `unit="epoch"` (Keras's), `schedule` is called with the epoch index
+    at the start of each epoch, as `schedule(epoch)` or
+    `schedule(epoch, lr)` (`lr`: the current rate). Which of the two is
+    decided from the function's signature, so a `TypeError` raised inside a
+    user's function is never mistaken for the other signature (Keras retries
+    with one argument on any `TypeError`). With `unit="step"`, it is called
+    with the optimizer's global step before every batch (`schedule(step)`
+    or `schedule(step, lr)`); with `gradient_accumulation_steps=n`, once per
+    real update (before its first batch), with the update's index
+    (`optimizer.iterations`), so that update `k` uses `schedule(k)`.
 
     The step is read from the optimizer (once per epoch), not counted by the
     callback, so training resumed with `BackupAndRestore` or after
@@ -43,25 +48,29 @@ class LearningRateScheduler(keras.callbacks.Callback):
     Args:
         schedule: a `LearningRateSchedule` (called with the epoch or the
             step) or a Python function returning a non-negative float.
+        verbose: 1 prints each epoch's new rate (`unit="epoch"` only), as
+            Keras's does: `Epoch 1: LearningRateScheduler setting learning
+            rate to 0.1.` (through Keras's `print_msg`, so it follows
+            `keras.config.disable_interactive_logging()`).
         unit: `"epoch"` or `"step"`.
-        verbose: 1 prints each epoch's new rate (`unit="epoch"` only).
 
     Raises:
-        ValueError: at `on_train_begin`, if the optimizer was built with a
-            schedule (pass the schedule to the optimizer instead); when the
-            function returns something that is not a non-negative finite
-            number.
+        TypeError: at `on_train_begin`, if the optimizer was built with a
+            schedule (as Keras's raises when it sets the rate).
+        ValueError: when the function returns something that is not a
+            non-negative finite number.
 
     Example:
 
     ```python
     model.compile(keras.optimizers.SGD(0.1), loss="mse")
     halve = keras_lr.callbacks.LearningRateScheduler(lambda epoch: 0.1 / 2 ** epoch)
-    model.fit(x, y, epochs=5, callbacks=[halve])
+    history = model.fit(x, y, epochs=5, callbacks=[halve])
+    history.history["learning_rate"]  # 0.1, 0.05, ..., 0.00625 (as float32 holds them)
     ```
     """
 
-    def __init__(self, schedule, unit="epoch", verbose=0):
+    def __init__(self, schedule, verbose=0, unit="epoch"):
         super().__init__()
         if not callable(schedule):
             raise TypeError(
@@ -69,12 +78,12 @@ class LearningRateScheduler(keras.callbacks.Callback):
                 f"function. Received: schedule={schedule!r}"
             )
         self.schedule = schedule
-        self.unit = _validation.check_choice("unit", unit, ("epoch", "step"))
         if not isinstance(verbose, numbers.Integral):
             raise TypeError(
                 f"Argument `verbose` must be an integer. Received: verbose={verbose!r}"
             )
         self.verbose = int(verbose)
+        self.unit = _validation.check_choice("unit", unit, ("epoch", "step"))
         self._passes_rate = _passes_rate(schedule)
         self._first_step = None
         self._set_steps = []
@@ -83,8 +92,8 @@ class LearningRateScheduler(keras.callbacks.Callback):
     def get_config(self):
         return {
             "schedule": keras.saving.serialize_keras_object(self.schedule),
-            "unit": self.unit,
             "verbose": self.verbose,
+            "unit": self.unit,
         }
 
     @classmethod
@@ -98,12 +107,15 @@ class LearningRateScheduler(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         optimizer = _optimizer_rate.base_optimizer(self.model)
         if _optimizer_rate.is_schedule(optimizer):
-            raise ValueError(
-                f"{type(self).__name__} sets the learning rate of an optimizer "
-                "built with a float, but this optimizer was built with the "
-                f"schedule {optimizer._learning_rate!r}. Pass your schedule "
-                "to the optimizer instead (it then runs inside the compiled "
-                "train step), or build the optimizer with a float "
+            # Keras's callback fails the same way (with the same first
+            # sentence) when it first sets the rate.
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` "
+                "object as its `learning_rate` constructor argument, hence "
+                f"its learning rate is not settable by {type(self).__name__}. "
+                f"Its schedule: {optimizer._learning_rate!r}. Pass your "
+                "schedule to the optimizer instead (it then runs inside the "
+                "compiled train step), or build the optimizer with a float "
                 "`learning_rate`."
             )
         self._optimizer = optimizer
@@ -115,14 +127,31 @@ class LearningRateScheduler(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.unit == "epoch":
-            rate = self._apply(epoch)
+            rate, returned = self._apply(epoch)
             if self.verbose > 0:
-                print(
-                    f"\nEpoch {epoch + 1}: {type(self).__name__} setting "
-                    f"learning rate to {rate:.6g}."
+                print_msg(
+                    f"\nEpoch {epoch + 1}: LearningRateScheduler setting "
+                    f"learning rate to {returned}."
                 )
         else:
             self._first_step = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        # As Keras's: the rate in place at the epoch's end, for `History`.
+        # Per step, the rate of the epoch's last update (under gradient
+        # accumulation the next update's rate may already be in place).
+        if logs is None:
+            return
+        last = _optimizer_rate.read_step(self._optimizer) - 1
+        if self.unit == "step" and self._set_steps and self._set_steps[0] <= last:
+            # As the optimizer's variable holds it (float32, say).
+            rate = self.applied_rates([last])[0]
+            dtype = getattr(self._optimizer._learning_rate, "dtype", "float64")
+            logs["learning_rate"] = float(np.asarray(rate, dtype=dtype))
+        else:
+            logs["learning_rate"] = _optimizer_rate.float_rate(
+                self._optimizer, self.model
+            )
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.unit != "step":
@@ -152,7 +181,7 @@ class LearningRateScheduler(keras.callbacks.Callback):
             self._set_steps.append(step)
             self._set_values.append(carried[1])
             return
-        rate = self._apply(step)
+        rate, _ = self._apply(step)
         self._set_steps.append(step)
         self._set_values.append(rate)
         self._rate_set(step, rate)
@@ -160,18 +189,24 @@ class LearningRateScheduler(keras.callbacks.Callback):
     def _rate_set(self, step, rate):
         """Called after the rate of update `step` was set (for subclasses)."""
 
-    def _apply(self, time):
+    def _rate(self, time):
+        """What `schedule` returns for `time` (an epoch or a step)."""
         if isinstance(self.schedule, _LearningRateSchedule):
-            rate = float(evaluate(self.schedule, time))
-        elif self._passes_rate:
-            rate = self.schedule(
+            return float(evaluate(self.schedule, time))
+        if self._passes_rate:
+            return self.schedule(
                 time, _optimizer_rate.float_rate(self._optimizer, self.model)
             )
-        else:
-            rate = self.schedule(time)
-        rate = _check_rate(rate, self.unit, time)
+        return self.schedule(time)
+
+    def _apply(self, time):
+        """Sets the rate for `time`: `(rate as a float, value returned)`."""
+        returned = self._rate(time)
+        rate = _check_rate(returned, self.unit, time)
         _optimizer_rate.set_float_rate(self.model, self._optimizer, rate)
-        return rate
+        if not isinstance(returned, (float, np.floating)):
+            returned = rate
+        return rate, returned
 
     def wrote_rate_at(self, step):
         """Whether this epoch's first rate written was for `step`."""

@@ -1,0 +1,54 @@
+"""The private Keras names keras_lr uses, imported in one place.
+
+Keras has no public API for either, and both can move in any Keras release:
+
+- `KerasSaveable`: the base class of what Keras's saving walks. An object of
+  a subclass, set as an attribute of the optimizer, is written into (and read
+  back from) every weights file the optimizer goes into, `BackupAndRestore`'s
+  included. keras_lr's callbacks keep their resumable state there.
+- `print_msg`: Keras's callbacks print their verbose lines through it, to
+  stdout, or to absl logging after `keras.config.disable_interactive_logging()`.
+
+`tests/test_keras_private.py` checks that both still behave as keras_lr
+relies on; this module fails at import, naming what moved, if they are gone.
+"""
+
+import keras
+
+try:
+    from keras.src.saving.keras_saveable import KerasSaveable
+    from keras.src.utils.io_utils import print_msg
+except ImportError as error:  # pragma: no cover - only on a Keras that moved them
+    raise ImportError(
+        "keras_lr needs `keras.src.saving.keras_saveable.KerasSaveable` and "
+        "`keras.src.utils.io_utils.print_msg`, which Keras "
+        f"{keras.__version__} does not have where Keras 3.15 had them. "
+        "Update keras_lr/_keras_private.py for this Keras version."
+    ) from error
+
+__all__ = ["KerasSaveable", "OptimizerState", "print_msg"]
+
+
+class OptimizerState(KerasSaveable):
+    """Base class for callback state saved and loaded with an optimizer.
+
+    An instance set as an attribute of an optimizer is visited by Keras's
+    saving after the optimizer's own variables (private attributes come
+    last): `save_own_variables(store)` writes NumPy arrays into a dict-like
+    store, `load_own_variables(store)` reads them back. A file written
+    without it, or a fresh optimizer without it, loads as before: nothing
+    reads the extra entries. Subclasses implement the two methods.
+    """
+
+    def _obj_type(self):
+        # Keras looks for more saveables among a saveable's attributes,
+        # skipping those every object of its kind has; "Optimizer" is one of
+        # the kinds it knows. Subclasses hold no saveable nor any container
+        # of saveables, so the walk ends here.
+        return "Optimizer"
+
+    def save_own_variables(self, store):
+        raise NotImplementedError
+
+    def load_own_variables(self, store):
+        raise NotImplementedError
