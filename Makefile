@@ -5,33 +5,47 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+# `make demo` installs keras_lr with the `examples` extra only (what the demo
+# needs); `make test` with `dev`, which holds every `examples` requirement
+# too, so its stamp marks both as installed.
+DEMO_STAMP := $(VENV)/.installed-examples
+DEV_STAMP := $(VENV)/.installed-dev
 
 # TensorFlow's start-up chatter (CUDA probing, CPU flags) hides test output.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: demo test bench clean
 
-$(STAMP): setup.cfg pyproject.toml
+# $(call install,EXTRA): create .venv if needed, then install keras_lr[EXTRA].
+define install
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null || { echo "make: needs Python 3.11; run with PYTHON=/path/to/python3.11" >&2; exit 2; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	$(PY) -m pip install --quiet -e ".[$(1)]"
+endef
 
-demo: $(STAMP)
-	$(PY) -m keras_lr.cli demo
+$(DEV_STAMP): setup.cfg pyproject.toml
+	$(call install,dev)
+	touch $(DEV_STAMP) $(DEMO_STAMP)
+
+$(DEMO_STAMP): setup.cfg pyproject.toml
+	$(call install,examples)
+	touch $(DEMO_STAMP)
+
+# The console script, not `python -m`: it hides TensorFlow's start-up lines.
+demo: $(DEMO_STAMP)
+	$(VENV)/bin/keras-lr demo
 
 # The whole suite on TensorFlow, then the backend-neutral tests on JAX; both
 # run, and the exit status fails if either failed.
-test: $(STAMP)
+test: $(DEV_STAMP)
 	@status=0; \
 	KERAS_BACKEND=tensorflow $(PY) -m pytest tests || status=1; \
 	KERAS_BACKEND=jax $(PY) -m pytest tests -m backend_neutral || status=1; \
 	exit $$status
 
 # The README's benchmark tables (several minutes; not part of `make test`).
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(PY) bench/bench_schedules.py
 	KERAS_BACKEND=tensorflow $(PY) bench/bench_callbacks.py
 	KERAS_BACKEND=jax $(PY) bench/bench_callbacks.py
