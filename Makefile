@@ -20,8 +20,8 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 define install
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null || { echo "make: needs Python 3.11; run with PYTHON=/path/to/python3.11" >&2; exit 2; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[$(1)]"
+	$(PY) -m pip install --quiet --quiet --upgrade pip
+	$(PY) -m pip install --quiet --quiet -e ".[$(1)]"
 endef
 
 $(DEV_STAMP): setup.cfg pyproject.toml

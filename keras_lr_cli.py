@@ -322,9 +322,9 @@ def _did_you_mean(text, names):
 # --- argument types: each refuses a bad value with one line ---------------
 
 
-def _whole_number(minimum, maximum, why=""):
+def _whole_number(minimum, maximum):
     """An `argparse` type: an integer in `[minimum, maximum]` (`1e6` too)."""
-    requirement = f"a whole number from {minimum:,} to {maximum:,}{why}"
+    requirement = f"a whole number from {minimum:,} to {maximum:,}"
 
     def parse(text):
         try:
