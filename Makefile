@@ -51,4 +51,4 @@ bench: $(DEV_STAMP)
 	KERAS_BACKEND=jax $(PY) bench/bench_callbacks.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis
