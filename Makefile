@@ -5,28 +5,45 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+# `make demo` installs keras_lr with the `examples` extra only (what the demo
+# needs); `make test` with `dev`, which holds every `examples` requirement
+# too, so its stamp marks both as installed.
+DEMO_STAMP := $(VENV)/.installed-examples
+DEV_STAMP := $(VENV)/.installed-dev
 
 # TensorFlow's start-up chatter (CUDA probing, CPU flags) hides test output.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: demo test bench clean
 
-$(STAMP): setup.cfg pyproject.toml
+# $(venv): check Python, create .venv if needed, with a current pip.
+define venv
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null || { echo "make: needs Python 3.11; run with PYTHON=/path/to/python3.11" >&2; exit 2; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "torch==2.13.0+cpu" 2>/dev/null \
-	  || $(PY) -m pip install --quiet --index-url https://download.pytorch.org/whl/cpu "torch>=2.13.0"
-	$(PY) -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	$(PY) -m pip install --quiet --quiet --upgrade pip
+endef
 
-demo: $(STAMP)
-	$(PY) -m keras_lr.cli demo
+# torch's CPU build first (the one PyPI serves bundles CUDA, several GB):
+# from a local wheel if pip finds one, else from PyTorch's CPU index.
+$(DEV_STAMP): setup.cfg pyproject.toml
+	$(venv)
+	$(PY) -m pip install --quiet --quiet "torch==2.13.0+cpu" 2>/dev/null \
+	  || $(PY) -m pip install --quiet --quiet --index-url https://download.pytorch.org/whl/cpu "torch>=2.13.0"
+	$(PY) -m pip install --quiet --quiet -e ".[dev]"
+	touch $(DEV_STAMP) $(DEMO_STAMP)
+
+$(DEMO_STAMP): setup.cfg pyproject.toml
+	$(venv)
+	$(PY) -m pip install --quiet --quiet -e ".[examples]"
+	touch $(DEMO_STAMP)
+
+# The console script, not `python -m`: it hides TensorFlow's start-up lines.
+demo: $(DEMO_STAMP)
+	$(VENV)/bin/keras-lr demo
 
 # The whole suite on TensorFlow, then the backend-neutral tests on JAX and on
 # torch; all three run, and the exit status fails if any failed.
-test: $(STAMP)
+test: $(DEV_STAMP)
 	@status=0; \
 	KERAS_BACKEND=tensorflow $(PY) -m pytest tests || status=1; \
 	KERAS_BACKEND=jax $(PY) -m pytest tests -m backend_neutral || status=1; \
@@ -34,10 +51,10 @@ test: $(STAMP)
 	exit $$status
 
 # The README's benchmark tables (several minutes; not part of `make test`).
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(PY) bench/bench_schedules.py
 	KERAS_BACKEND=tensorflow $(PY) bench/bench_callbacks.py
 	KERAS_BACKEND=jax $(PY) bench/bench_callbacks.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

@@ -1,39 +1,214 @@
-"""The `keras-lr` command line.
+"""The `keras-lr` commands that need Keras: plot, demo, find and gallery.
 
-    keras-lr list                                   every schedule
-    keras-lr plot cosine_annealing initial_learning_rate=0.1 decay_steps=1000
-    keras-lr plot schedule.json --steps 5000 -o lr.png
-    keras-lr demo [--quick] [--schedules ...]       the MNIST comparison
-    keras-lr find                                   the LR range test on MNIST
-    keras-lr gallery                                one panel per schedule
+The command line itself (parsing, `--help`, `list` and every check of a
+name, value, file or path) is `keras_lr_cli`, which imports no Keras and
+imports this module only once the arguments are known to be good. See
+`keras_lr_cli` for the usage.
 
-Bad names or values get one line naming the problem and exit status 2.
+    python -m keras_lr.cli plot cosine_annealing initial_learning_rate=0.1 decay_steps=1000
 """
 
-import argparse
 import inspect
-import json
 import os
+import pprint
 import sys
 
 import keras
 import numpy as np
 
-from keras_lr import demo
 from keras_lr import schedules
-from keras_lr.finder import find_learning_rate
 from keras_lr.plot import plot_schedule
+from keras_lr_cli import ArgumentParser  # noqa: F401 (the examples' parser)
+from keras_lr_cli import CommandFailed
+from keras_lr_cli import UsageError
+from keras_lr_cli import main
+
+# What building or evaluating a schedule from the user's arguments raises
+# when the arguments are wrong: reported as one line, exit status 2.
+_BAD_ARGUMENT_ERRORS = (
+    ValueError, TypeError, OverflowError, ArithmeticError, RecursionError,
+)
 
 
-class ArgumentParser(argparse.ArgumentParser):
-    """`argparse`, with each error on one line (`--help` has the usage)."""
+def start_backend():
+    """Start the Keras backend now (TensorFlow probes its devices here)."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
 
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        tf.config.list_physical_devices()
 
 
-class UsageError(Exception):
-    """A bad name or value found after parsing: exit status 2."""
+def run(args):
+    """Run the checked command line `args` (from `keras_lr_cli.main`)."""
+    return {"plot": _plot, "demo": _demo, "find": _find, "gallery": _gallery}[
+        args.command
+    ](args)
+
+
+# --- the static tables of keras_lr_cli --------------------------------------
+
+
+def _rows(classes, package):
+    rows = []
+    for cls in classes:
+        parameters = tuple(
+            (name, None if p.default is p.empty else repr(p.default))
+            for name, p in inspect.signature(cls.__init__).parameters.items()
+            if name != "self"
+        )
+        summary = inspect.getdoc(cls).splitlines()[0]
+        rows.append(
+            (schedules.snake_case(cls.__name__), cls.__name__, package, summary,
+             parameters)
+        )
+    return rows
+
+
+def schedule_table():
+    """`keras_lr_cli.SCHEDULES`, computed from the schedule classes."""
+    ours = _rows(schedules.ALL_SCHEDULES, "keras_lr")
+    taken = {row[0] for row in ours}
+    theirs = [
+        row for row in _rows(schedules._KERAS_SCHEDULES, "keras")
+        if row[0] not in taken
+    ]
+    return tuple(ours + theirs)
+
+
+def keras_class_table():
+    """`keras_lr_cli.KERAS_CLASSES`, computed from Keras's schedule classes."""
+    return {row[1]: row[4] for row in _rows(schedules._KERAS_SCHEDULES, "keras")}
+
+
+def schedule_table_source():
+    """The Python source of both tables, to paste into `keras_lr_cli.py`."""
+    rows = ",\n".join(
+        "    " + pprint.pformat(row, width=84).replace("\n", "\n    ")
+        for row in schedule_table()
+    )
+    classes = ",\n".join(
+        f"    {name!r}: "
+        + pprint.pformat(parameters, width=80 - len(name)).replace(
+            "\n", "\n" + " " * (len(name) + 8)
+        )
+        for name, parameters in keras_class_table().items()
+    )
+    return f"SCHEDULES = (\n{rows},\n)\n\nKERAS_CLASSES = {{\n{classes},\n}}\n"
+
+
+# --- plot ---------------------------------------------------------------------
+
+
+def _plot(args):
+    source = args.schedule
+    try:
+        schedule = schedules.get(args.identifier, **args.kwargs)
+    except _BAD_ARGUMENT_ERRORS as error:
+        raise UsageError(f"{source}: {error}") from None
+    steps = np.arange(args.steps)
+    try:
+        rates = schedules.evaluate(schedule, steps)
+    except _BAD_ARGUMENT_ERRORS as error:
+        raise UsageError(
+            f"{source}: cannot evaluate {_describe(schedule)}: {error}"
+        ) from None
+    bad = np.flatnonzero(~np.isfinite(rates))
+    if bad.size:
+        raise UsageError(
+            f"{source}: the learning rate is {rates[bad[0]]} at step {bad[0]} "
+            f"({bad.size:,} of {rates.size:,} steps are not finite): "
+            f"{_describe(schedule)}"
+        )
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = plot_schedule(schedule, steps, log_scale=args.log)
+    ax.set_title(_describe(schedule), fontsize=8, wrap=True)
+    ax.figure.tight_layout()
+    _save(ax.figure, args.out)
+    plt.close(ax.figure)
+    print(_describe(schedule))
+    shown = sorted({0, args.steps // 4, args.steps // 2, 3 * args.steps // 4,
+                    args.steps - 1})
+    for step in shown:
+        print(f"  step {step:>8d}: {rates[step]:.6g}")
+    print(f"Wrote {args.out}")
+    return 0
+
+
+def _describe(schedule):
+    """`repr` for keras_lr's schedules; class and config for any other."""
+    if isinstance(schedule, schedules.Schedule):
+        return repr(schedule)
+    arguments = ", ".join(f"{k}={v!r}" for k, v in schedule.get_config().items())
+    return f"{type(schedule).__name__}({arguments})"
+
+
+def _save(figure, path, dpi=110):
+    """`savefig` to exactly `path`, in the format its extension names."""
+    extension = os.path.splitext(path)[1][1:].lower()
+    try:
+        figure.savefig(path, dpi=dpi, format=extension)
+    except OSError as error:
+        raise UsageError(
+            f"-o {path!r}: cannot write there ({error.strerror or error})"
+        ) from None
+
+
+# --- demo and find ------------------------------------------------------------
+
+
+def _demo(args):
+    from keras_lr import demo
+
+    try:
+        demo.run_from_arguments(args)
+    except demo.DataUnavailable as error:
+        raise CommandFailed(error) from None
+    return 0
+
+
+def _find(args):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from keras_lr import demo
+    from keras_lr.finder import find_learning_rate
+
+    try:
+        (x, y), _, description = demo.load_mnist(args.data, args.seed, quick=True)
+    except demo.DataUnavailable as error:
+        raise CommandFailed(error) from None
+    print(f"{description}; {args.model}, SGD momentum 0.9, batch {args.batch_size}")
+    keras.utils.set_random_seed(args.seed)
+    model = demo.build_model(args.model)
+    model.compile(
+        optimizer=keras.optimizers.SGD(momentum=0.9),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    result = find_learning_rate(
+        model, x, y, batch_size=args.batch_size, num_steps=args.num_steps,
+        start_lr=args.start_lr, end_lr=args.end_lr, seed=args.seed,
+    )
+    suggestion = result.suggestion()
+    ax = result.plot()
+    ax.set_title(f"LR range test: MNIST, {args.model}, SGD momentum 0.9")
+    _save(ax.figure, args.out)
+    plt.close(ax.figure)
+    print(
+        f"Suggested learning rate: {suggestion:.3g} (where the smoothed loss "
+        "falls fastest)"
+    )
+    print(f"Wrote {args.out}")
+    return 0
+
+
+# --- gallery -----------------------------------------------------------------
 
 
 def _gallery_schedules():
@@ -80,7 +255,7 @@ def _gallery_schedules():
 
 
 def gallery(out, steps=1000):
-    """Write one PNG with a panel per schedule; returns its path."""
+    """Write one image with a panel per schedule; returns its path."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -99,229 +274,14 @@ def gallery(out, steps=1000):
         ax.axis("off")
     figure.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    figure.savefig(out, dpi=110)
+    _save(figure, out)
     plt.close(figure)
     return out
-
-
-def _list(args):
-    for cls in schedules.ALL_SCHEDULES:
-        parameters = inspect.signature(cls.__init__).parameters
-        arguments = ", ".join(p for p in parameters if p != "self")
-        summary = (cls.__doc__ or "").strip().splitlines()[0]
-        print(f"{schedules.snake_case(cls.__name__):24s}({arguments})")
-        print(f"{'':24s} {summary}")
-    return 0
-
-
-def _parse_value(text):
-    """`0.1` -> 0.1, `[50, 100]` -> a list, `true` -> True; else the text."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def _schedule_from_arguments(name, assignments):
-    """The schedule a name and `key=value` pairs, or a JSON config file, give."""
-    if os.path.isfile(name):
-        if assignments:
-            raise ValueError(
-                "key=value arguments only go with a schedule name, "
-                f"not with the config file {name!r}"
-            )
-        with open(name) as file:
-            try:
-                config = json.load(file)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{name!r} is not valid JSON: {error}") from None
-        return schedules.get(config)
-    kwargs = {}
-    for assignment in assignments:
-        key, sep, value = assignment.partition("=")
-        if not sep or not key:
-            raise ValueError(
-                f"expected key=value after the schedule name, got {assignment!r}"
-            )
-        kwargs[key] = _parse_value(value)
-    return schedules.get(name, **kwargs)
-
-
-def _plot(args):
-    try:
-        schedule = _schedule_from_arguments(args.schedule, args.arguments)
-    except (ValueError, TypeError) as error:
-        raise UsageError(error) from None
-    steps = np.arange(args.steps)
-    rates = schedules.evaluate(schedule, steps)
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ax = plot_schedule(schedule, steps, log_scale=args.log)
-    ax.set_title(repr(schedule), fontsize=8, wrap=True)
-    ax.figure.tight_layout()
-    ax.figure.savefig(args.out, dpi=110)
-    plt.close(ax.figure)
-    print(repr(schedule))
-    shown = sorted({0, args.steps // 4, args.steps // 2, 3 * args.steps // 4,
-                    args.steps - 1})
-    for step in shown:
-        print(f"  step {step:>8d}: {rates[step]:.6g}")
-    print(f"Wrote {args.out}")
-    return 0
-
-
-def _demo(args):
-    demo.run_from_arguments(args)
-    return 0
-
-
-def _find(args):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    if args.start_lr >= args.end_lr:
-        raise UsageError(
-            f"--start-lr ({args.start_lr:g}) must be below --end-lr "
-            f"({args.end_lr:g})"
-        )
-    if args.num_steps < 3:
-        raise UsageError(f"--num-steps must be at least 3, got {args.num_steps}")
-    (x, y), _, description = demo.load_mnist(args.data, args.seed, quick=True)
-    print(f"{description}; {args.model}, SGD momentum 0.9, batch {args.batch_size}")
-    keras.utils.set_random_seed(args.seed)
-    model = demo.build_model(args.model)
-    model.compile(
-        optimizer=keras.optimizers.SGD(momentum=0.9),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-    result = find_learning_rate(
-        model, x, y, batch_size=args.batch_size, num_steps=args.num_steps,
-        start_lr=args.start_lr, end_lr=args.end_lr, seed=args.seed,
-    )
-    suggestion = result.suggestion()
-    ax = result.plot()
-    ax.set_title(f"LR range test: MNIST, {args.model}, SGD momentum 0.9")
-    ax.figure.savefig(args.out, dpi=110)
-    plt.close(ax.figure)
-    print(
-        f"Suggested learning rate: {suggestion:.3g} (where the smoothed loss "
-        "falls fastest)"
-    )
-    print(f"Wrote {args.out}")
-    return 0
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
-
-
-def _writable_file(path):
-    demo.writable_directory(os.path.dirname(os.path.abspath(path)))
-    return path
 
 
 def _gallery(args):
     print(f"Wrote the schedule gallery to {gallery(args.out)}")
     return 0
-
-
-def build_parser():
-    parser = ArgumentParser(
-        prog="keras-lr",
-        description="Learning rate schedules and callbacks for Keras 3.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    commands.add_parser(
-        "list", help="every schedule with its parameters",
-        description="Every keras_lr schedule with its parameters.",
-    ).set_defaults(handler=_list)
-
-    plot = commands.add_parser(
-        "plot", help="plot a schedule and print a few of its rates",
-        description="Plot a schedule given by name and key=value arguments "
-        "(values are JSON: 0.1, [50, 100], true, or plain text), or by a JSON "
-        "config file from keras.saving.serialize_keras_object.",
-    )
-    plot.add_argument("schedule", help="a schedule name (see `keras-lr list`) "
-                      "or a JSON config file")
-    plot.add_argument("arguments", nargs="*", metavar="key=value",
-                      help="the schedule's constructor arguments")
-    plot.add_argument("--steps", type=demo.positive_int, default=1000,
-                      help="steps to plot from 0 (default: %(default)s)")
-    plot.add_argument("-o", "--out", type=_writable_file, default="lr.png",
-                      help="the PNG to write (default: %(default)s)")
-    plot.add_argument("--log", action="store_true",
-                      help="a logarithmic learning rate axis")
-    plot.set_defaults(handler=_plot)
-
-    demo_parser = commands.add_parser(
-        "demo", help="the MNIST comparison of every schedule",
-        description="Train the same MNIST model once per learning rate "
-        "schedule: one TensorBoard run per schedule (per-step learning rate, "
-        "HParams), then a summary table, summary.csv, summary.md and "
-        "comparison.png.",
-    )
-    demo.add_arguments(demo_parser)
-    demo_parser.set_defaults(handler=_demo)
-
-    find = commands.add_parser(
-        "find", help="the learning rate range test on MNIST",
-        description="Smith's LR range test on the MNIST model: writes the "
-        "loss against the learning rate and prints a suggestion.",
-    )
-    find.add_argument("--data", choices=("auto", "keras", "subset"),
-                      default="auto", help="(default: %(default)s)")
-    find.add_argument("--model", choices=("mlp", "cnn"), default="mlp",
-                      help="(default: %(default)s)")
-    find.add_argument("--batch-size", type=demo.positive_int, default=64,
-                      help="(default: %(default)s)")
-    find.add_argument("--num-steps", type=demo.positive_int, default=100,
-                      help="(default: %(default)s)")
-    find.add_argument("--start-lr", type=_positive_float, default=1e-7,
-                      help="(default: %(default)s)")
-    find.add_argument("--end-lr", type=_positive_float, default=10.0,
-                      help="(default: %(default)s)")
-    find.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
-    find.add_argument("-o", "--out", type=_writable_file, default="lr_find.png",
-                      help="the PNG to write (default: %(default)s)")
-    find.set_defaults(handler=_find)
-
-    gallery_parser = commands.add_parser(
-        "gallery", help="a PNG with one panel per schedule",
-        description="A PNG with one panel per schedule.",
-    )
-    gallery_parser.add_argument(
-        "-o", "--out", type=_writable_file,
-        default=os.path.join("runs", "figures", "gallery.png"),
-        help="(default: %(default)s)",
-    )
-    gallery_parser.set_defaults(handler=_gallery)
-    return parser
-
-
-def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return args.handler(args)
-    except UsageError as error:
-        message = " ".join(str(error).split())
-        parser.exit(2, f"keras-lr {args.command}: error: {message}\n")
-    except demo.DataUnavailable as error:
-        parser.exit(1, f"keras-lr {args.command}: error: {error}\n")
 
 
 if __name__ == "__main__":

@@ -1,33 +1,48 @@
-"""The `keras-lr` command line.
+"""The `keras-lr` command line (`keras_lr_cli`, with the commands in
+`keras_lr.cli`).
 
-Most checks call `keras_lr.cli.main` in this process; a few run the real
-command in a subprocess to see its exit status and that no traceback
-reaches the user.
+Most checks call `keras_lr_cli.main` in this process; the rest run the real
+command in a subprocess, to see its exit status, its whole stderr, and
+which modules it imported.
 """
 
-import importlib.metadata
+import argparse
 import inspect
 import json
 import math
+import os
 import subprocess
 import sys
 
 import keras
+import matplotlib.backend_bases
 import numpy as np
 import pytest
 
+import keras_lr_cli
 from keras_lr import cli
+from keras_lr import demo
 from keras_lr import schedules
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_main(argv, capsys):
     """`(exit status, stdout, stderr)` of `keras-lr argv` in this process."""
     try:
-        status = cli.main(argv)
+        status = keras_lr_cli.main(argv)
     except SystemExit as exit:
         status = exit.code
     captured = capsys.readouterr()
     return status, captured.out, captured.err
+
+
+def run_command(argv, module="keras_lr_cli", env=None):
+    """The real command in a fresh process, from this source tree."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *argv],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, env=env,
+    )
 
 
 def printed_rates(out):
@@ -40,26 +55,90 @@ def printed_rates(out):
     return rates
 
 
-def test_console_script_points_at_main():
-    (script,) = [
-        entry
-        for entry in importlib.metadata.entry_points(group="console_scripts")
-        if entry.name == "keras-lr"
-    ]
-    assert script.value == "keras_lr.cli:main"
+# --- the static tables cannot drift from the classes ---------------------------
 
 
-def test_list_names_every_schedule_with_its_parameters(capsys):
+def test_schedule_tables_match_the_classes():
+    regenerate = (
+        "keras_lr_cli's tables are out of date: paste the output of "
+        "`python -c 'from keras_lr import cli; "
+        "print(cli.schedule_table_source())'` over them"
+    )
+    assert keras_lr_cli.SCHEDULES == cli.schedule_table(), regenerate
+    assert keras_lr_cli.KERAS_CLASSES == cli.keras_class_table(), regenerate
+
+
+def test_the_names_are_exactly_those_get_accepts():
+    names = [row[0] for row in keras_lr_cli.SCHEDULES]
+    assert len(names) == len(set(names))
+    assert set(names) == set(schedules._by_snake_name())
+    for name, class_name, package, _, _ in keras_lr_cli.SCHEDULES:
+        cls = schedules._by_snake_name()[name]
+        assert cls.__name__ == class_name
+        assert cls.__module__.split(".")[0] == package
+
+
+def test_demo_table_and_options_match_keras_lr_demo():
+    assert keras_lr_cli.DEMO_RUNS == demo.RUNS
+    assert (
+        keras_lr_cli.DEMO_DEFAULT_EPOCHS,
+        keras_lr_cli.DEMO_QUICK_EPOCHS,
+        keras_lr_cli.DEMO_QUICK_TRAIN,
+    ) == (demo.DEFAULT_EPOCHS, demo.QUICK_EPOCHS, demo.QUICK_TRAIN)
+
+    def options(parser):
+        return [
+            (a.option_strings, a.dest, a.default, a.choices, a.nargs, a.metavar)
+            for a in parser._actions
+            if not isinstance(a, argparse._HelpAction)
+        ]
+
+    theirs = argparse.ArgumentParser()
+    demo.add_arguments(theirs)
+    ours = argparse.ArgumentParser()
+    keras_lr_cli._add_demo_arguments(ours)
+    # The types differ on purpose: ours bound --epochs and --seed.
+    assert options(ours) == options(theirs)
+
+
+def test_image_formats_are_what_matplotlib_writes():
+    supported = matplotlib.backend_bases.FigureCanvasBase.get_supported_filetypes()
+    assert keras_lr_cli.IMAGE_FORMATS == tuple(sorted(supported))
+
+
+# --- list and help -------------------------------------------------------------
+
+
+def test_list_shows_every_argument_its_default_and_what_is_required(capsys):
     status, out, _ = run_main(["list"], capsys)
     assert status == 0
     lines = out.splitlines()
-    for cls in schedules.ALL_SCHEDULES:
-        name = schedules.snake_case(cls.__name__)
-        parameters = list(inspect.signature(cls.__init__).parameters)[1:]
-        (index,) = [i for i, line in enumerate(lines) if line.startswith(name + " ")]
-        assert lines[index].endswith("(" + ", ".join(parameters) + ")")
-        # The description under it is the docstring's first line.
-        assert lines[index + 1].strip() == cls.__doc__.strip().splitlines()[0]
+    for name, cls in schedules._by_snake_name().items():
+        (index,) = [
+            i for i, line in enumerate(lines)
+            if line == f"  {name} ({cls.__name__})"
+        ]
+        assert lines[index + 1].strip() == inspect.getdoc(cls).splitlines()[0]
+        parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        required = [p.name for p in parameters if p.default is p.empty]
+        optional = [f"{p.name}={p.default!r}" for p in parameters
+                    if p.default is not p.empty]
+        assert lines[index + 2] == f"      required: {', '.join(required)}"
+        if optional:
+            assert lines[index + 3] == f"      optional: {', '.join(optional)}"
+        else:
+            assert not lines[index + 3].startswith("      optional")
+
+
+def test_list_shows_keras_lr_defaults(capsys):
+    _, out, _ = run_main(["list"], capsys)
+    lines = out.splitlines()
+    index = lines.index("  one_cycle (OneCycle)")
+    assert lines[index + 2] == "      required: maximal_learning_rate, total_steps"
+    assert lines[index + 3] == (
+        "      optional: pct_start=0.3, anneal_strategy='cos', div_factor=25.0, "
+        "final_div_factor=10000.0, three_phase=False"
+    )
 
 
 @pytest.mark.parametrize("command", [[], ["list"], ["plot"], ["demo"], ["find"],
@@ -68,6 +147,52 @@ def test_help_everywhere(command, capsys):
     status, out, _ = run_main([*command, "--help"], capsys)
     assert status == 0
     assert out.startswith("usage: keras-lr")
+
+
+def test_help_states_the_bounds(capsys):
+    _, out, _ = run_main(["plot", "--help"], capsys)
+    assert "at most 10,000,000" in " ".join(out.split())
+    _, out, _ = run_main(["find", "--help"], capsys)
+    assert "3 to 10,000" in " ".join(out.split())
+    assert "0 to 4294967295" in out
+
+
+# Commands that must answer without importing Keras, or anything heavy.
+_LIGHT = """
+import contextlib, io, json, sys
+import keras_lr_cli
+results = []
+for argv in json.loads(sys.argv[1]):
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        try:
+            status = keras_lr_cli.main(argv)
+        except SystemExit as exit:
+            status = exit.code
+    heavy = sorted({m.split(".")[0] for m in sys.modules} & {
+        "keras", "keras_lr", "tensorflow", "jax", "torch", "numpy", "matplotlib"})
+    results.append([status, err.getvalue(), heavy])
+print(json.dumps(results))
+"""
+
+
+def run_light(argvs):
+    result = subprocess.run(
+        [sys.executable, "-c", _LIGHT, json.dumps(argvs)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_help_and_list_import_no_keras():
+    argvs = [["--help"], ["list"], ["plot", "--help"], ["demo", "--help"],
+             ["find", "--help"], ["gallery", "--help"]]
+    for argv, (status, err, heavy) in zip(argvs, run_light(argvs)):
+        assert (status, err, heavy) == (0, "", []), argv
+
+
+# --- plot ------------------------------------------------------------------------
 
 
 def test_plot_by_name_writes_the_png_and_prints_the_rates(tmp_path, capsys):
@@ -114,61 +239,301 @@ def test_plot_from_a_serialized_config_file(tmp_path, capsys):
         math.pi * 15 / 180) ** 2, rel=1e-5)
 
 
-@pytest.mark.parametrize(
-    "argv, names",
-    [
-        (["plot", "nope"], "identifier"),
-        (["plot", "cosine_annealing", "initial_learning_rate=0.1",
-          "decay_steps=0"], "decay_steps"),
-        (["plot", "cosine_annealing", "decay_steps"], "key=value"),
-        (["plot", "step_decay", "initial_learning_rate=0.1"], "step_size"),
-        (["plot", "constant", "learning_rate=0.1", "--steps", "0"], "--steps"),
-        (["demo", "--schedules", "cosine,nope"], "'nope'"),
-        (["demo", "--epochs", "0"], "--epochs"),
-        (["demo", "--epochs", "-3"], "--epochs"),
-        (["demo", "--data", "imagenet"], "--data"),
-        (["find", "--start-lr", "1", "--end-lr", "0.1"], "--start-lr"),
-        (["find", "--num-steps", "2"], "--num-steps"),
-    ],
-)
-def test_bad_input_is_one_line_and_exit_status_2(argv, names, capsys):
-    status, out, err = run_main(argv, capsys)
-    assert status == 2
-    assert names in err
-    assert len(err.strip().splitlines()) == 1
-    assert out == ""
-
-
-def test_unwritable_output_directory_fails_before_training(tmp_path, capsys):
-    a_file = tmp_path / "file"
-    a_file.write_text("")
-    status, out, err = run_main(["demo", "--out", str(a_file / "runs")], capsys)
-    assert status == 2
-    assert "--out" in err and len(err.strip().splitlines()) == 1
-    assert out == ""
-
-
-@pytest.mark.parametrize(
-    "argv, names",
-    [
-        (["demo", "--quick", "--schedules", "nope"], "'nope'"),
-        (["plot", "cosine_annealing", "initial_learning_rate=0.1",
-          "decay_steps=-1"], "decay_steps"),
-    ],
-)
-def test_the_real_command_exits_2_without_a_traceback(argv, names):
-    result = subprocess.run(
-        [sys.executable, "-m", "keras_lr.cli", *argv],
-        capture_output=True, text=True, timeout=120,
+def test_plot_a_keras_builtin_by_name_gives_keras_rates(tmp_path, capsys):
+    status, out, _ = run_main(
+        ["plot", "cosine_decay", "initial_learning_rate=0.1", "decay_steps=100",
+         "warmup_target=0.2", "warmup_steps=20", "--steps", "200",
+         "-o", str(tmp_path / "k.png")],
+        capsys,
     )
+    assert status == 0
+    reference = keras.optimizers.schedules.CosineDecay(
+        0.1, 100, warmup_target=0.2, warmup_steps=20
+    )
+    rates = printed_rates(out)
+    assert sorted(rates) == [0, 50, 100, 150, 199]
+    for step, rate in rates.items():
+        assert rate == pytest.approx(float(reference(step)), rel=1e-5, abs=1e-9)
+    assert out.splitlines()[0].startswith("CosineDecay(initial_learning_rate=0.1,")
+
+
+@pytest.mark.parametrize(
+    "name, magic",
+    [("lr.png", b"\x89PNG"), ("lr.svg", b"<?xml"), ("lr.pdf", b"%PDF"),
+     ("lr.jpg", b"\xff\xd8\xff"), ("my.lr.v2.PNG", b"\x89PNG")],
+)
+def test_out_writes_exactly_the_path_given(name, magic, tmp_path, capsys):
+    out_file = tmp_path / "sub" / name
+    status, out, _ = run_main(
+        ["plot", "constant", "learning_rate=0.1", "--steps", "10",
+         "-o", str(out_file)],
+        capsys,
+    )
+    assert status == 0
+    assert out.splitlines()[-1] == f"Wrote {out_file}"
+    assert os.listdir(out_file.parent) == [name]
+    assert out_file.read_bytes().startswith(magic)
+
+
+# --- every bad input: one line, exit status 2, before any work -------------------
+
+# (id, argv, a fragment of the one line, whether it is refused before Keras
+# is imported). `{tmp}` is a fresh directory; `{out}` a file in it that must
+# not exist afterwards; `{long}` a 300-character name.
+_O = ["-o", "{out}"]
+FUZZ = [
+    ("unknown name", ["plot", "cosine", *_O],
+     "did you mean `cosine_annealing`", True),
+    ("class name", ["plot", "CosineAnnealing", *_O],
+     "did you mean `cosine_annealing`?", True),
+    ("nothing close", ["plot", "nope", *_O], "unknown schedule 'nope'", True),
+    ("missing config", ["plot", "missing.json", *_O],
+     "no such file: 'missing.json'", True),
+    ("missing config path", ["plot", "{tmp}/nope/s.json", *_O], "no such file", True),
+    ("300-character config name", ["plot", "{long}.json", *_O], "no such file", True),
+    ("300-character name", ["plot", "{long}", *_O], "unknown schedule", True),
+    ("config is a directory", ["plot", "{tmp}", *_O], "is a directory", True),
+    ("1e400", ["plot", "cosine_annealing", "initial_learning_rate=1e400",
+               "decay_steps=10", *_O], "not a finite number", True),
+    ("10**400", ["plot", "cosine_annealing", "initial_learning_rate=1" + "0" * 400,
+                 "decay_steps=10", *_O], "not a finite number", True),
+    ("NaN value", ["plot", "constant", "learning_rate=NaN", *_O],
+     "not a finite number", True),
+    ("text rate", ["plot", "cosine_annealing", "initial_learning_rate=abc",
+                   "decay_steps=10", *_O], "initial_learning_rate", False),
+    ("zero decay steps", ["plot", "cosine_annealing", "initial_learning_rate=0.1",
+                          "decay_steps=0", *_O], "decay_steps", False),
+    ("negative decay steps", ["plot", "cosine_annealing",
+                              "initial_learning_rate=0.1", "decay_steps=-1", *_O],
+     "decay_steps", False),
+    ("unknown argument", ["plot", "cosine_annealing", "initial_learning_rate=0.1",
+                          "decay_step=10", *_O], "did you mean `decay_steps`?", True),
+    ("missing argument", ["plot", "step_decay", "initial_learning_rate=0.1", *_O],
+     "needs step_size=", True),
+    ("argument twice", ["plot", "constant", "learning_rate=0.1",
+                        "learning_rate=0.2", *_O], "given twice", True),
+    ("not key=value", ["plot", "cosine_annealing", "decay_steps", *_O],
+     "key=value", True),
+    ("keras text rate", ["plot", "cosine_decay", "initial_learning_rate=abc",
+                         "decay_steps=10", *_O],
+     "initial_learning_rate must be a number", True),
+    ("--steps 400000000", ["plot", "constant", "learning_rate=0.1", "--steps",
+                           "400000000", *_O], "--steps", True),
+    ("--steps 1e400", ["plot", "constant", "learning_rate=0.1", "--steps", "1e400",
+                       *_O], "--steps", True),
+    ("--steps 0", ["plot", "constant", "learning_rate=0.1", "--steps", "0", *_O],
+     "--steps", True),
+    ("-o lr.xyz", ["plot", "constant", "learning_rate=0.1", "-o", "{tmp}/lr.xyz"],
+     "unsupported extension .xyz; matplotlib writes .avif, .eps", True),
+    ("-o no extension", ["plot", "constant", "learning_rate=0.1", "-o", "{tmp}/lr"],
+     "has no extension", True),
+    ("-o directory", ["plot", "constant", "learning_rate=0.1", "-o", "{tmp}"],
+     "is a directory", True),
+    ("-o ''", ["plot", "constant", "learning_rate=0.1", "-o", ""],
+     "got an empty name", True),
+    ("-o 300 characters", ["plot", "constant", "learning_rate=0.1", "-o",
+                           "{tmp}/{long}.png"], "File name too long", True),
+    ("-o under a file", ["plot", "constant", "learning_rate=0.1", "-o",
+                         "{tmp}/text.txt/lr.png"], "cannot write there", True),
+    ("string rate config", ["plot", "{tmp}/string_rate.json", *_O],
+     "initial_learning_rate", False),
+    ("keras string rate config", ["plot", "{tmp}/keras_string_rate.json", *_O],
+     "initial_learning_rate must be a number", True),
+    ("deeply nested config", ["plot", "{tmp}/deep.json", *_O], "nests deeper", True),
+    ("deeply nested JSON", ["plot", "{tmp}/deep_list.json", *_O],
+     "nests deeper", True),
+    ('"registered_name": 3', ["plot", "{tmp}/registered_name.json", *_O],
+     "registered_name must be a string, got 3", True),
+    ('"config": "x"', ["plot", "{tmp}/config_text.json", *_O],
+     "config must be a JSON object", True),
+    ("keras NaN rate", ["plot", "{tmp}/keras_nan.json", *_O], "holds NaN", True),
+    ("keras inf rate", ["plot", "{tmp}/keras_inf.json", *_O], "holds 1e400", True),
+    ("keras rate growing to inf", ["plot", "{tmp}/keras_growing.json", *_O],
+     "the learning rate is inf at step", False),
+    ("10**400 in a config", ["plot", "{tmp}/big_int.json", *_O],
+     "finite number within float range", True),
+    ("foreign class", ["plot", "{tmp}/foreign.json", *_O],
+     "Only keras_lr and Keras built-in", False),
+    ("not JSON", ["plot", "{tmp}/not_json.json", *_O], "not valid JSON", True),
+    ("not text", ["plot", "{tmp}/binary.json", *_O], "not UTF-8 text", True),
+    ("not a config", ["plot", "{tmp}/list.json", *_O],
+     "must hold one schedule config", True),
+    ("config and key=value", ["plot", "{tmp}/list.json", "gamma=0.1", *_O],
+     "only go with a schedule name", True),
+    ("find --seed -1", ["find", "--seed", "-1", *_O], "--seed", True),
+    ("find --seed 99999999999", ["find", "--seed", "99999999999", *_O],
+     "0 to 4294967295", True),
+    ("find --num-steps 1e9", ["find", "--num-steps", "1e9", *_O], "--num-steps", True),
+    ("find --num-steps 2", ["find", "--num-steps", "2", *_O], "--num-steps", True),
+    ("find --batch-size 2**40", ["find", "--batch-size", str(2**40), *_O],
+     "--batch-size", True),
+    ("find rates reversed", ["find", "--start-lr", "1", "--end-lr", "0.1", *_O],
+     "--start-lr", True),
+    ("find --end-lr inf", ["find", "--end-lr", "inf", *_O], "--end-lr", True),
+    ("find -o directory", ["find", "-o", "{tmp}"], "is a directory", True),
+    ("demo --seed -1", ["demo", "--seed", "-1", "--out", "{out}"], "--seed", True),
+    ("demo --seed 99999999999", ["demo", "--seed", "99999999999", "--out", "{out}"],
+     "--seed", True),
+    ("demo --epochs 0", ["demo", "--epochs", "0", "--out", "{out}"], "--epochs", True),
+    ("demo --epochs -3", ["demo", "--epochs", "-3", "--out", "{out}"],
+     "--epochs", True),
+    ("demo --epochs 1e9", ["demo", "--epochs", "1e9", "--out", "{out}"],
+     "--epochs", True),
+    ("demo unknown run", ["demo", "--schedules", "cosine,nope", "--out", "{out}"],
+     "'nope'", True),
+    ("demo misspelt run", ["demo", "--schedules", "one-cycle", "--out", "{out}"],
+     "did you mean `one_cycle`?", True),
+    ("demo --data", ["demo", "--data", "imagenet", "--out", "{out}"], "--data", True),
+    ("demo --target", ["demo", "--target", "2", "--out", "{out}"], "--target", True),
+    ("demo --out under a file", ["demo", "--out", "{tmp}/text.txt/runs"],
+     "--out", True),
+    ("gallery -o lr.xyz", ["gallery", "-o", "{tmp}/g.xyz"], ".xyz", True),
+]
+
+
+def _write_fuzz_files(tmp):
+    def write(name, text):
+        path = os.path.join(tmp, name)
+        with open(path, "wb" if isinstance(text, bytes) else "w") as file:
+            file.write(text)
+
+    keras_cosine = ('{"module": "keras.optimizers.schedules", "class_name": '
+                    '"CosineDecay", "registered_name": null, "config": ')
+    write("string_rate.json", json.dumps({"class_name": "CosineAnnealing", "config": {
+        "initial_learning_rate": "0.1", "decay_steps": 100}}))
+    write("keras_string_rate.json",
+          keras_cosine + '{"initial_learning_rate": "0.1", "decay_steps": 100}}')
+    write("keras_nan.json",
+          keras_cosine + '{"initial_learning_rate": NaN, "decay_steps": 100}}')
+    write("keras_inf.json",
+          keras_cosine + '{"initial_learning_rate": 1e400, "decay_steps": 100}}')
+    write("keras_growing.json", json.dumps({
+        "module": "keras.optimizers.schedules", "class_name": "ExponentialDecay",
+        "registered_name": None, "config": {
+            "initial_learning_rate": 0.1, "decay_steps": 1, "decay_rate": 1e10}}))
+    nested = '{"class_name": "Constant", "config": {"learning_rate": 0.1}}'
+    for _ in range(3000):
+        nested = ('{"class_name": "Warmup", "config": {"schedule": '
+                  f'{nested}, "warmup_steps": 1}}}}')
+    write("deep.json", nested)
+    write("deep_list.json", "[" * 100_000 + "]" * 100_000)
+    write("registered_name.json", json.dumps(
+        {"class_name": "CosineAnnealing", "registered_name": 3, "config": {}}))
+    write("config_text.json", json.dumps({"class_name": "Warmup", "config": "x"}))
+    write("big_int.json", '{"class_name": "CosineAnnealing", "config": '
+          '{"initial_learning_rate": 1' + "0" * 400 + ', "decay_steps": 10}}')
+    write("foreign.json", json.dumps({"class_name": "os.system", "config": {}}))
+    write("not_json.json", "{not json")
+    write("binary.json", b"\xff\xfe\x00\x01")
+    write("list.json", "[1, 2]")
+    write("text.txt", "")
+
+
+@pytest.fixture(scope="module")
+def fuzz_dir(tmp_path_factory):
+    tmp = str(tmp_path_factory.mktemp("fuzz"))
+    _write_fuzz_files(tmp)
+    return tmp
+
+
+def _argv(argv, tmp):
+    out = os.path.join(tmp, "out.png")
+    return [a.format(tmp=tmp, out=out, long="a" * 300) for a in argv], out
+
+
+@pytest.mark.parametrize("argv, fragment, light", [row[1:] for row in FUZZ],
+                         ids=[row[0] for row in FUZZ])
+def test_bad_input_is_one_line_and_exit_status_2(argv, fragment, light, fuzz_dir,
+                                                 capsys):
+    argv, out = _argv(argv, fuzz_dir)
+    status, printed, err = run_main(argv, capsys)
+    assert status == 2
+    assert printed == ""
+    assert "Traceback" not in err
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"keras-lr {argv[0]}: error: ")
+    assert fragment in line
+    assert not os.path.exists(out)
+
+
+def test_bad_input_found_before_keras_is_imported(fuzz_dir):
+    rows = [row for row in FUZZ if row[3]]
+    results = run_light([_argv(row[1], fuzz_dir)[0] for row in rows])
+    for row, (status, err, heavy) in zip(rows, results):
+        assert status == 2, row[0]
+        assert row[2] in err, row[0]
+        assert heavy == [], row[0]
+
+
+def test_the_real_command_prints_just_the_one_line(fuzz_dir):
+    # A row refused only once Keras is imported: TensorFlow has started.
+    (argv,) = [r[1] for r in FUZZ if r[0] == "string rate config"]
+    argv, _ = _argv(argv, fuzz_dir)
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = run_command(argv, env=env)
     assert result.returncode == 2
     assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    (line,) = [
-        line for line in result.stderr.splitlines()
-        if line.startswith("keras-lr ")
-    ]
-    assert names in line
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("keras-lr plot: error: ")
+
+
+def test_python_m_keras_lr_cli_runs_the_same_command():
+    # `python -m keras_lr.cli` (and the examples' `cli.ArgumentParser`).
+    assert cli.main is keras_lr_cli.main
+    assert cli.ArgumentParser is keras_lr_cli.ArgumentParser
+
+
+# --- TensorFlow's start-up lines -------------------------------------------------
+
+# What TensorFlow 2.21 printed here on start-up (2-core VM, no GPU).
+_STARTUP = """\
+WARNING: All log messages before absl::InitializeLog() is called are written to STDERR
+I0000 00:00:1795469383.693556    8774 cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU will not be used.
+I0000 00:00:1795469383.754645    8774 cpu_feature_guard.cc:227] This TensorFlow binary is optimized to use available CPU instructions in performance-critical operations.
+To enable the following instructions: AVX2 FMA, in other operations, rebuild TensorFlow with the appropriate compiler flags.
+E0000 00:00:1795469431.523133    8931 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)
+"""
+_NODEDEF = (
+    "E0000 00:00:1795469431.697947    8931 node_def_util.cc:682] NodeDef "
+    "mentions attribute use_unbounded_threadpool which is not in the op "
+    "definition\n"
+)
+
+
+def test_startup_lines_are_dropped_and_nothing_else():
+    assert keras_lr_cli.without_startup_lines(_STARTUP) == ""
+    other = "UserWarning: something real\n"
+    lines = _STARTUP.splitlines(keepends=True)
+    text = "".join(lines[:2] + [other] + lines[2:]) + _NODEDEF
+    assert keras_lr_cli.without_startup_lines(text) == other + _NODEDEF
+
+
+def test_a_failed_cuinit_stays_when_tensorflow_found_a_driver():
+    cuinit = _STARTUP.splitlines(keepends=True)[-1]
+    assert keras_lr_cli.without_startup_lines(cuinit) == cuinit
+
+
+def test_plot_prints_nothing_to_stderr_even_at_tf_log_level_0(tmp_path):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="0", KERAS_BACKEND="tensorflow")
+    result = run_command(["plot", "constant", "learning_rate=0.1", "--steps", "10",
+                          "-o", str(tmp_path / "lr.png")], env=env)
+    assert result.returncode == 0
+    assert result.stderr == ""
+
+
+def test_demo_prints_no_tensorflow_lines(tmp_path):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="0", KERAS_BACKEND="tensorflow")
+    result = run_command(
+        ["demo", "--quick", "--epochs", "1", "--data", "subset",
+         "--schedules", "constant", "--out", str(tmp_path / "runs")],
+        env=env,
+    )
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert "Open the runs in TensorBoard" in result.stdout
+
+
+# --- find ------------------------------------------------------------------------
 
 
 def test_find_writes_the_plot_and_suggests_a_rate_in_range(tmp_path, capsys):
