@@ -52,3 +52,16 @@ class OptimizerState(KerasSaveable):
 
     def load_own_variables(self, store):
         raise NotImplementedError
+
+
+def weights_file_name(store):
+    """The path of the weights file a `load_own_variables` store reads, or
+    `None` when Keras does not say (e.g. a `.keras` archive read in memory).
+
+    Keras hands `load_own_variables` a private `H5Entry`, whose `h5_file` is
+    an h5py group of the file; nothing here fails if that changes, the name
+    is then just unknown (and `tests/test_faults.py` says so loudly).
+    """
+    group = getattr(store, "h5_file", None)
+    name = getattr(getattr(group, "file", None), "filename", None)
+    return name if isinstance(name, str) and name else None
