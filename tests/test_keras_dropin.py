@@ -89,36 +89,51 @@ def calls(draw, name):
     return args, kwargs
 
 
-def _float64(args, kwargs, name):
-    """The same call with the rates as NumPy float64 (Keras then computes in
-    float64 on TensorFlow)."""
-    rate_names = {
-        "initial_learning_rate", "end_learning_rate", "warmup_target", "values",
-    }
-    parameters = [
-        p.name for p in inspect.signature(getattr(K, name).__init__).parameters.values()
-        if p.name != "self"
-    ]
+def _float64(args, kwargs):
+    """The same call with every float as a NumPy float64: Keras then computes
+    in float64 on TensorFlow (a Python float it casts through float32)."""
 
-    def widen(key, value):
-        if key not in rate_names or value is None:
-            return value
-        if key == "values":
-            return [np.float64(v) for v in value]
-        return np.float64(value)
+    def widen(value):
+        if isinstance(value, list):
+            return [widen(v) for v in value]
+        return np.float64(value) if isinstance(value, float) else value
 
-    return (
-        [widen(key, value) for key, value in zip(parameters, args)],
-        {key: widen(key, value) for key, value in kwargs.items()},
-    )
+    return [widen(v) for v in args], {k: widen(v) for k, v in kwargs.items()}
 
 
 def _keras_values(schedule, steps=STEPS):
-    return np.array(
-        [float(ops.convert_to_numpy(schedule(ops.convert_to_tensor(s)))) for s in steps]
-    ) if isinstance(schedule, K.PiecewiseConstantDecay) else ops.convert_to_numpy(
-        schedule(ops.convert_to_tensor(steps, dtype="float64"))
-    ).astype(np.float64)
+    """Keras's formula at each step, one scalar step at a time (its
+    `CosineDecay` and `CosineDecayRestarts` branch with `cond`, which takes
+    a scalar), in one TensorFlow loop.
+
+    Grappler's arithmetic optimization is off while it runs: it turns
+    `step / decay_steps` into `step * (1 / decay_steps)`, which in a
+    `tf.function` makes Keras's own staircase switch a step late at some
+    exact multiples (InverseTimeDecay(1.0, 1869, 1.0, staircase=True) keeps
+    1.0 at step 1869). The reference here is Keras's formula, not that.
+    """
+    import tensorflow as tf
+
+    try:  # Eagerly on the vector, when Keras's class takes one.
+        return ops.convert_to_numpy(
+            schedule(tf.constant(steps, dtype=tf.int64))
+        ).astype(np.float64)
+    except ValueError:
+        pass
+    options = tf.config.optimizer.get_experimental_options()
+    tf.config.optimizer.set_experimental_options({"arithmetic_optimization": False})
+    try:
+        run = tf.function(
+            lambda s: tf.map_fn(
+                lambda step: tf.cast(schedule(step), tf.float64), s,
+                fn_output_signature=tf.float64,
+            )
+        )
+        return run(tf.constant(steps, dtype=tf.int64)).numpy()
+    finally:
+        tf.config.optimizer.set_experimental_options(
+            {"arithmetic_optimization": options.get("arithmetic_optimization", True)}
+        )
 
 
 def _graph(schedule, steps=STEPS):
@@ -129,18 +144,28 @@ def _graph(schedule, steps=STEPS):
 
 @pytest.mark.skipif(not TENSORFLOW, reason="Keras computes in float64 only on TensorFlow")
 @pytest.mark.parametrize("name", sorted(ARGUMENTS))
-@settings(derandomize=True, max_examples=25, deadline=None)
+@settings(derandomize=True, max_examples=12, deadline=None)
 @given(data=st.data())
 def test_same_rates_as_keras_for_any_argument_list(name, data):
     args, kwargs = data.draw(calls(name))
-    wide_args, wide_kwargs = _float64(args, kwargs, name)
+    wide_args, wide_kwargs = _float64(args, kwargs)
     theirs = getattr(K, name)(*wide_args, **wide_kwargs)
     ours = getattr(S, name)(*args, **kwargs)
     expected = _keras_values(theirs)
+    host = ours.numpy(STEPS)
+    if name == "CosineDecayRestarts":
+        # The documented difference: Keras finds the cycle with a logarithm
+        # that rounds down at some restarts, even in float64 (t_mul=2,
+        # first_decay_steps=1: at steps 7, 63, 127, ...), and gives the
+        # previous cycle's end there. keras_lr restarts on the exact step.
+        # Elsewhere the two agree.
+        wrong = _restart_steps(ours) & ~np.isclose(host, expected, rtol=1e-9, atol=0)
+        assert np.all(host[wrong] > expected[wrong])
+        expected = np.where(wrong, host, expected)
     scale = float(np.max(np.abs(expected)))
     # Keras's float64 `1 + cos(...)` and `1 - p` cancel near the minimum:
     # an absolute 1e-15 of the largest rate covers that rounding.
-    np.testing.assert_allclose(ours.numpy(STEPS), expected, rtol=1e-9, atol=1e-15 * scale)
+    np.testing.assert_allclose(host, expected, rtol=1e-9, atol=1e-15 * scale)
     np.testing.assert_allclose(_graph(ours), expected, rtol=1e-6, atol=1e-15 * scale)
     # The config holds every Keras key with Keras's value.
     config = ours.get_config()
@@ -149,6 +174,20 @@ def test_same_rates_as_keras_for_any_argument_list(name, data):
             assert config[key] == pytest.approx(value, rel=1e-15), key
         else:
             assert config[key] == value, key
+
+
+def _restart_steps(schedule):
+    """Whether each step of STEPS is the first step of a new SGDR cycle."""
+    from keras_lr.schedules import cosine
+    from keras_lr.schedules.base import _HostNamespace
+
+    steps = STEPS.astype(np.float64)
+    table = cosine._table(schedule, schedule.first_decay_steps, schedule.t_mul)
+    cycle = cosine._restarts(
+        steps, _HostNamespace(steps), table, schedule.first_decay_steps,
+        schedule.t_mul,
+    )[0]
+    return np.concatenate([[False], np.diff(cycle) > 0])
 
 
 @pytest.mark.backend_neutral
