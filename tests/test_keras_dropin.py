@@ -89,16 +89,22 @@ def calls(draw, name):
     return args, kwargs
 
 
-def _float64(args, kwargs):
-    """The same call with every float as a NumPy float64: Keras then computes
-    in float64 on TensorFlow (a Python float it casts through float32)."""
+def _float64(name, args, kwargs):
+    """The same call with every float, given or default, as a NumPy float64:
+    Keras then computes in float64 on TensorFlow (a Python float it casts
+    through float32)."""
 
     def widen(value):
         if isinstance(value, list):
             return [widen(v) for v in value]
         return np.float64(value) if isinstance(value, float) else value
 
-    return [widen(v) for v in args], {k: widen(v) for k, v in kwargs.items()}
+    wide_kwargs = {k: widen(v) for k, v in kwargs.items()}
+    parameters = list(inspect.signature(getattr(K, name).__init__).parameters.values())
+    for parameter in parameters[1 + len(args):]:
+        if parameter.name not in kwargs and isinstance(parameter.default, float):
+            wide_kwargs[parameter.name] = np.float64(parameter.default)
+    return [widen(v) for v in args], wide_kwargs
 
 
 def _keras_values(schedule, steps=STEPS):
@@ -148,20 +154,11 @@ def _graph(schedule, steps=STEPS):
 @given(data=st.data())
 def test_same_rates_as_keras_for_any_argument_list(name, data):
     args, kwargs = data.draw(calls(name))
-    wide_args, wide_kwargs = _float64(args, kwargs)
+    wide_args, wide_kwargs = _float64(name, args, kwargs)
     theirs = getattr(K, name)(*wide_args, **wide_kwargs)
     ours = getattr(S, name)(*args, **kwargs)
     expected = _keras_values(theirs)
     host = ours.numpy(STEPS)
-    if name == "CosineDecayRestarts":
-        # The documented difference: Keras finds the cycle with a logarithm
-        # that rounds down at some restarts, even in float64 (t_mul=2,
-        # first_decay_steps=1: at steps 7, 63, 127, ...), and gives the
-        # previous cycle's end there. keras_lr restarts on the exact step.
-        # Elsewhere the two agree.
-        wrong = _restart_steps(ours) & ~np.isclose(host, expected, rtol=1e-9, atol=0)
-        assert np.all(host[wrong] > expected[wrong])
-        expected = np.where(wrong, host, expected)
     scale = float(np.max(np.abs(expected)))
     # Keras's float64 `1 + cos(...)` and `1 - p` cancel near the minimum:
     # an absolute 1e-15 of the largest rate covers that rounding.
@@ -176,20 +173,6 @@ def test_same_rates_as_keras_for_any_argument_list(name, data):
             assert config[key] == value, key
 
 
-def _restart_steps(schedule):
-    """Whether each step of STEPS is the first step of a new SGDR cycle."""
-    from keras_lr.schedules import cosine
-    from keras_lr.schedules.base import _HostNamespace
-
-    steps = STEPS.astype(np.float64)
-    table = cosine._table(schedule, schedule.first_decay_steps, schedule.t_mul)
-    cycle = cosine._restarts(
-        steps, _HostNamespace(steps), table, schedule.first_decay_steps,
-        schedule.t_mul,
-    )[0]
-    return np.concatenate([[False], np.diff(cycle) > 0])
-
-
 @pytest.mark.backend_neutral
 @pytest.mark.parametrize("name", sorted(ARGUMENTS))
 @settings(derandomize=True, max_examples=15, deadline=None)
@@ -198,3 +181,40 @@ def test_graph_equals_host_for_any_keras_argument_list(name, data):
     args, kwargs = data.draw(calls(name))
     ours = getattr(S, name)(*args, **kwargs)
     np.testing.assert_allclose(_graph(ours), ours.numpy(STEPS), rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.skipif(not TENSORFLOW, reason="Keras's tf.function behaviour")
+def test_keras_staircase_in_a_tf_function_can_switch_late_ours_does_not():
+    """The README's example: a documented difference, checked so that the
+    README changes if TensorFlow stops rewriting the division."""
+    import tensorflow as tf
+
+    theirs = K.InverseTimeDecay(np.float64(1.0), 1869, np.float64(1.0), staircase=True)
+    compiled = tf.function(lambda step: theirs(step))
+    assert float(compiled(tf.constant(1869, dtype=tf.int64))) == 1.0
+    ours = S.InverseTimeDecay(1.0, 1869, 1.0, staircase=True)
+    assert ours.numpy(1869) == 0.5
+    assert float(_graph(ours, np.array([1869]))[0]) == 0.5
+
+
+@pytest.mark.skipif(not TENSORFLOW, reason="Keras's tf.function behaviour")
+def test_keras_restarts_in_a_tf_function_round_down_ours_restart():
+    """The README's example: with t_mul=2 and first_decay_steps=1, Keras's
+    logarithm in a `tf.function` (as in a train step) misses the restarts at
+    steps 7, 63, 127, 4095 and 8191 even in float64 (TensorFlow divides by
+    log(t_mul) as a multiplication by its reciprocal); keras_lr restarts
+    there, at the peak 1.0, as Keras's formula does evaluated eagerly."""
+    import tensorflow as tf
+
+    steps = np.array([7, 63, 127, 4095, 8191])
+    theirs = K.CosineDecayRestarts(np.float64(1.0), 1)
+    compiled = tf.function(lambda s: tf.map_fn(
+        lambda step: tf.cast(theirs(step), tf.float64), s,
+        fn_output_signature=tf.float64,
+    ))
+    in_a_function = compiled(tf.constant(steps, dtype=tf.int64)).numpy()
+    np.testing.assert_allclose(in_a_function, 0.0, atol=1e-12)
+    np.testing.assert_allclose(_keras_values(theirs, steps), 1.0, rtol=1e-12)
+    ours = S.CosineDecayRestarts(1.0, 1)
+    np.testing.assert_array_equal(ours.numpy(steps), 1.0)
+    np.testing.assert_allclose(_graph(ours, steps), 1.0, rtol=1e-6)
