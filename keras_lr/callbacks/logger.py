@@ -2,15 +2,22 @@
 
 import itertools
 import os
+import re
 import socket
 import time
+import weakref
 
 import keras
 import numpy as np
 from tensorboard.compat.proto import event_pb2
 
 from keras_lr import _validation
+from keras_lr._keras_private import OptimizerState
 from keras_lr.callbacks import _optimizer_rate
+
+# The attribute of the optimizer through which a weights file being written
+# makes the loggers write what they have not written yet (see `_Flush`).
+_FLUSH_ATTRIBUTE = "_keras_lr_logger_flush"
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -46,6 +53,17 @@ class LearningRateLogger(keras.callbacks.Callback):
     `ReduceLROnPlateau`, keras_lr's `LearningRateScheduler` and `CyclicLR`,
     with `steps_per_execution > 1`, with `gradient_accumulation_steps`, and
     under `tf.distribute.MirroredStrategy`.
+
+    Crashes and resumes: every applied step is in the event file before
+    any weights file that holds it is written (a backup or checkpoint
+    written mid-epoch makes the logger write the epoch's steps so far), and
+    each `fit` starts with TensorBoard's restart marker (a `SessionLog.START`
+    event) at its first step. A job killed after logging steps its last
+    backup does not hold, and resumed from that backup, logs those steps
+    again; TensorBoard then drops the orphaned points of the run at that
+    step or later (Keras's `TensorBoard` events in the same run included),
+    so each applied step shows once. Event files are named in creation
+    order, so TensorBoard reads them in the order they were written.
 
     Events go to `<log_dir>/train`, the run layout of
     `keras.callbacks.TensorBoard`, so both can share a `log_dir`. Only the
@@ -98,6 +116,7 @@ class LearningRateLogger(keras.callbacks.Callback):
         self.tag = tag
         self._writer = None
         self._rates = None
+        self._optimizer = None
 
     def get_config(self):
         return {
@@ -106,10 +125,22 @@ class LearningRateLogger(keras.callbacks.Callback):
             "tag": self.tag,
         }
 
+    def set_model(self, model):
+        super().set_model(model)
+        # Before `BackupAndRestore` or `ModelCheckpoint` can write a file.
+        if getattr(model, "optimizer", None) is not None:
+            optimizer = _optimizer_rate.base_optimizer(model)
+            holder = getattr(optimizer, _FLUSH_ATTRIBUTE, None)
+            if not isinstance(holder, _Flush):
+                holder = _Flush()
+                setattr(optimizer, _FLUSH_ATTRIBUTE, holder)
+            holder.loggers.add(self)
+
     def on_train_begin(self, logs=None):
         self._optimizer = _optimizer_rate.base_optimizer(self.model)
         self._rates = None
         self._last_value = None
+        self._restarted = False
         if self.log_dir is not None and _is_chief(self.model):
             self._writer = _open_writer(os.path.join(self.log_dir, "train"))
 
@@ -126,6 +157,13 @@ class LearningRateLogger(keras.callbacks.Callback):
         if self._rates is None:
             self._first_step = _optimizer_rate.read_step(self._optimizer)
             self._rates = _optimizer_rate.rate_snapshot(self._optimizer)
+            # The steps from here on not yet in the event file.
+            self._unwritten = self._first_step
+            if self._writer is not None and not self._restarted:
+                # After `BackupAndRestore` loaded its backup: this is the
+                # step the run resumes at.
+                self._writer.write_restart(self._first_step)
+                self._restarted = True
 
     def on_epoch_end(self, epoch, logs=None):
         if self._rates is None:
@@ -136,16 +174,35 @@ class LearningRateLogger(keras.callbacks.Callback):
         if steps.size:
             values = np.asarray(self._rates(steps), dtype=np.float64)
             self._last_value = float(values[-1])
+            self._write(steps, values, epoch_end=True)
         if logs is not None and self._last_value is not None:
             logs["learning_rate"] = self._last_value
-        if self._writer is not None and steps.size:
-            if self.update_freq == "epoch":
-                keep = slice(-1, None)
-            elif self.update_freq == "step":
-                keep = slice(None)
-            else:
-                keep = steps % self.update_freq == 0
-            self._writer.write_scalars(self.tag, steps[keep], values[keep])
+
+    def _write(self, steps, values, epoch_end):
+        """Write the steps not written yet; at an epoch's end with
+        `update_freq="epoch"` only its last."""
+        if self._writer is None:
+            return
+        new = steps >= self._unwritten
+        if self.update_freq == "epoch":
+            new &= steps == steps[-1] if epoch_end else False
+        elif self.update_freq != "step":
+            new &= steps % self.update_freq == 0
+        if np.any(new):
+            self._writer.write_scalars(self.tag, steps[new], values[new])
+        # `update_freq="epoch"` waits for the epoch's end, whose step a
+        # mid-epoch backup does not hold: a resume redoes it.
+        if epoch_end or self.update_freq != "epoch":
+            self._unwritten = int(steps[-1]) + 1
+
+    def _flush(self):
+        """Write the steps applied so far: a weights file is being written."""
+        if self._writer is None or self._rates is None:
+            return
+        steps = np.arange(self._unwritten, _optimizer_rate.read_step(self._optimizer))
+        if steps.size:
+            values = np.asarray(self._rates(steps), dtype=np.float64)
+            self._write(steps, values, epoch_end=False)
 
     def on_train_end(self, logs=None):
         if self._writer is not None:
@@ -153,7 +210,29 @@ class LearningRateLogger(keras.callbacks.Callback):
             self._writer = None
 
 
+class _Flush(OptimizerState):
+    """Makes the loggers of an optimizer write their pending steps whenever
+    a weights file of the optimizer is written.
+
+    `BackupAndRestore` (also listed before the logger, also every
+    `save_freq` batches) and `ModelCheckpoint` write weights files; a job
+    resumed from one redoes only the steps after it, so the steps before it
+    must be in the event file by then. Nothing is saved in the file.
+    """
+
+    def __init__(self):
+        self.loggers = weakref.WeakSet()
+
+    def save_own_variables(self, store):
+        for logger in list(self.loggers):
+            logger._flush()
+
+    def load_own_variables(self, store):
+        pass
+
+
 _FILE_NUMBERS = itertools.count()
+_OUR_FILE = re.compile(r"events\.out\.tfevents\.(\d+)\..*\.learning_rate$")
 
 
 class _EventFile:
@@ -170,13 +249,34 @@ class _EventFile:
         import tensorflow as tf
 
         tf.io.gfile.makedirs(directory)
-        # A new file per fit; the counter keeps two fits in one second apart.
-        name = "events.out.tfevents.%010d.%s.%d.%d.learning_rate" % (
-            time.time(), socket.gethostname(), os.getpid(), next(_FILE_NUMBERS),
+        # A new file per fit. TensorBoard reads a run's files in the order
+        # of their names, and its restart marker only drops points it read
+        # before: so a name sorts after every earlier file of ours, also one
+        # another process (the job before a crash) wrote in this second or
+        # with a clock ahead, and the zero-padded counter keeps two fits of
+        # one process in one second in order.
+        earlier = [
+            int(match.group(1)) for match in map(
+                _OUR_FILE.match, tf.io.gfile.listdir(directory)
+            ) if match
+        ]
+        seconds = int(time.time())
+        if earlier and max(earlier) >= seconds:
+            seconds = max(earlier) + 1
+        name = "events.out.tfevents.%010d.%s.%d.%09d.learning_rate" % (
+            seconds, socket.gethostname(), os.getpid(), next(_FILE_NUMBERS),
         )
         self._file = tf.io.TFRecordWriter(os.path.join(directory, name))
         header = event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
         self._file.write(header.SerializeToString())
+        self._file.flush()
+
+    def write_restart(self, step):
+        """TensorBoard's restart marker: points of the run at `step` or
+        later that were read before it are orphans of a dead job."""
+        event = event_pb2.Event(wall_time=time.time(), step=step)
+        event.session_log.status = event_pb2.SessionLog.START
+        self._file.write(event.SerializeToString())
         self._file.flush()
 
     def write_scalars(self, tag, steps, values):
