@@ -207,7 +207,38 @@ def _build(config, where):
             value = [_build(item, f"{place}[{i}]") for i, item in enumerate(value)]
         arguments[name] = value
     _check_arguments(cls, arguments, where=f"{where}['config']")
+    if cls in _KERAS_SCHEDULES:
+        _check_keras_values(cls, arguments)
     return cls.from_config(arguments)
+
+
+def _check_keras_values(cls, arguments):
+    """Keras's own schedules check nothing: a NaN, a string or a bool as a
+    rate would become a silent NaN or fail deep inside the backend. Each
+    argument gets the type its default has: a bool, a name, or finite
+    numbers (one, or a list of them)."""
+    from keras_lr import _validation
+
+    parameters = inspect.signature(cls.__init__).parameters
+    for name, value in arguments.items():
+        default = parameters[name].default
+        if name == "name":
+            if value is not None:
+                _validation.check_name(name, value)
+        elif isinstance(default, bool):
+            _validation.check_bool(name, value)
+        elif value is None and default is None:
+            continue
+        elif isinstance(value, (list, tuple)):
+            if not value:
+                raise ValueError(
+                    f"Argument `{name}` must be a non-empty list of finite "
+                    f"numbers. Received: {name}={value!r}"
+                )
+            for item in value:
+                _validation.check_number(f"{name}[...]", item)
+        else:
+            _validation.check_number(name, value)
 
 
 def _check_arguments(cls, arguments, where=None):
