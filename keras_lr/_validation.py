@@ -259,8 +259,9 @@ def check_name(name, value):
 
 
 def stored_value(store, key):
-    """The number saved under `key` in a weights store, as a NumPy scalar
-    (so that the checks above see its type), or a Keras-style error.
+    """The number saved under `key` in a weights store, as a Python number
+    of the stored kind (so that the checks above see a bool as a bool, and
+    echo the value plainly), or a Keras-style error.
 
     A callback's state in a weights file is one scalar per key; anything
     else (an array, a string, an edited dtype) is refused here.
@@ -268,7 +269,7 @@ def stored_value(store, key):
     array = np.asarray(store[key])
     if array.shape != () or array.dtype.kind not in "biuf":
         _fail(key, "a single number", array, TypeError)
-    return array[()]
+    return array[()].item()
 
 
 def invalid_state(what, source, error):

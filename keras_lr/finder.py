@@ -429,7 +429,10 @@ class _Batches(keras.utils.PyDataset):
             self._restart()  # only when Keras goes back (a peek at batch 0)
         while self._drawn <= number:
             order = self._rng.permutation(self._size) if self._data.shuffle else None
-            self._passes[self._drawn] = order
+            # A batch asks for its passes in order: those before `number`
+            # are drawn (the generator must pass them) but not kept.
+            if self._drawn == number:
+                self._passes[number] = order
             self._drawn += 1
         return self._passes[number]
 

@@ -165,7 +165,7 @@ def _read_state(store, keys):
     each checked as `ReducedSchedule` and `ReduceLROnPlateau` check them."""
     best = _validation.stored_value(store, "best")
     # NaN is how a missing best is saved.
-    if isinstance(best, np.floating) and np.isnan(best):
+    if isinstance(best, float) and math.isnan(best):
         best = None
     book = _check_plateau_state({
         "best": best,

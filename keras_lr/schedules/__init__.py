@@ -86,11 +86,11 @@ def _by_snake_name():
 #: schedule configs (wrappers in wrappers) nest a few levels; the limit keeps
 #: a hostile config from exhausting the stack (the `keras-lr` command has the
 #: same one).
-MAX_CONFIG_DEPTH = 64
+_MAX_CONFIG_DEPTH = 64
 #: How many dicts and lists a config given to `get` may hold in all: a
 #: config that shares one dict many times over (or refers to itself) would
 #: otherwise take exponential time to walk.
-MAX_CONFIG_CONTAINERS = 100_000
+_MAX_CONFIG_CONTAINERS = 100_000
 
 
 def _resolve_class(config, where="identifier"):
@@ -161,16 +161,16 @@ def _check_nested(identifier):
     while pending:
         value, where, depth = pending.pop()
         containers += 1
-        if depth > MAX_CONFIG_DEPTH:
+        if depth > _MAX_CONFIG_DEPTH:
             raise ValueError(
                 "Argument `identifier` must be a schedule config nested at most "
-                f"{MAX_CONFIG_DEPTH} levels deep (a schedule config nests a "
-                f"few). Received: a config nested deeper than {MAX_CONFIG_DEPTH}"
+                f"{_MAX_CONFIG_DEPTH} levels deep (a schedule config nests a "
+                f"few). Received: a config nested deeper than {_MAX_CONFIG_DEPTH}"
             )
-        if containers > MAX_CONFIG_CONTAINERS:
+        if containers > _MAX_CONFIG_CONTAINERS:
             raise ValueError(
                 "Argument `identifier` must be a schedule config of at most "
-                f"{MAX_CONFIG_CONTAINERS} dicts and lists (a schedule config "
+                f"{_MAX_CONFIG_CONTAINERS} dicts and lists (a schedule config "
                 f"holds a few). Received: a config with more"
             )
         if isinstance(value, dict):
