@@ -218,6 +218,13 @@ def find_learning_rate(
     variables are created in that scope); calling it inside the scope of
     another strategy is refused before anything changes.
 
+    Memory: array inputs are drawn one batch at a time (in passes over the
+    data, each in a fresh order with `shuffle`), so the test holds the data,
+    a batch and a rate and two losses per step, whatever `num_steps` is.
+    Sizes it could not hold are refused up front: `num_steps` above
+    1,000,000, or a batch larger than the machine's memory. Empty or
+    mismatched `x` and `y` get a `ValueError` naming them.
+
     Args:
         model: a built, compiled Keras model.
         x: NumPy arrays (or a dict or list of them) or a `tf.data.Dataset`
@@ -228,14 +235,15 @@ def find_learning_rate(
         start_lr: the first rate, > 0.
         end_lr: the last rate, > `start_lr`.
         num_steps: the number of steps (batches, or real updates under
-            gradient accumulation), >= 3.
+            gradient accumulation), from 3 to 1,000,000.
         mode: `"exponential"` or `"linear"`.
         smoothing: the moving average factor, in [0, 1).
         divergence_threshold: stop once the smoothed loss exceeds this many
             times its best, > 1.
         shuffle: draw array batches in a random order (from a private
             generator, so the global random state is not touched).
-        seed: the seed of that generator, for a repeatable test.
+        seed: the seed of that generator (a non-negative integer), for a
+            repeatable test.
         verbose: Keras's `verbose` for `fit`.
 
     Returns:
