@@ -6,6 +6,7 @@ import numpy as np
 from keras_lr import _validation
 from keras_lr.schedules.base import Schedule
 from keras_lr.schedules.base import offset_from
+from keras_lr.schedules.base import offset_to
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -129,7 +130,9 @@ class PiecewiseLinear(Schedule):
         elapsed = xp.minimum(
             xp.maximum(offset_from(xp, self.boundaries[:-1], lower), 0.0), span
         )
-        remaining = span - elapsed
+        remaining = xp.minimum(
+            xp.maximum(offset_to(xp, self.boundaries[1:], lower), 0.0), span
+        )
         values = xp.const(self.values)
         return (
             xp.take(values, lower) * (remaining / span)
