@@ -54,6 +54,8 @@ def bounds(schedule):
         return _span(
             initial, schedule.maximal_learning_rate, initial / schedule.final_div_factor
         )
+    if kind in (S.CyclicalMomentum, S.OneCycleMomentum):
+        return schedule.base_momentum, schedule.max_momentum
     if kind is S.WarmupStableDecay:
         return _span(
             schedule.initial_learning_rate,

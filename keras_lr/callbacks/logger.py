@@ -53,6 +53,14 @@ class LearningRateLogger(keras.callbacks.Callback):
     strategy's chief task, or rank 0 of an initialized `torch.distributed`)
     writes. A `MirroredStrategy` runs one process, and so one writer.
 
+    Beside the rate, it logs the momentum-like hyperparameter (tag
+    `"momentum"` for SGD, `"beta_1"` for the Adam family and Lion) and the
+    weight decay (`"weight_decay"`) each update used, the same way (host
+    values, no device read), when they are schedules (`keras_lr.optimizers`)
+    and, with `log_momentum=True` / `log_weight_decay=True`, when they are
+    floats (Lightning's `LearningRateMonitor` arguments), for Keras's own
+    optimizers too. Each also goes into `logs` (and `History`) under its tag.
+
     Args:
         log_dir: the TensorBoard log directory, or `None` to only set
             `logs["learning_rate"]` (and so `History`).
@@ -60,6 +68,10 @@ class LearningRateLogger(keras.callbacks.Callback):
             are multiples of `N`), or `"epoch"` (the epoch's last update).
             Steps count real updates.
         tag: the TensorBoard tag.
+        log_momentum: `None` (log a scheduled momentum / `beta_1`), `True`
+            (also a float one) or `False` (never).
+        log_weight_decay: the same for the weight decay (never logged when
+            it is `None`, Keras's "no weight decay").
 
     At each epoch end, `logs["learning_rate"]` is the rate the epoch's last
     update used (with gradient accumulation an epoch may end before any
@@ -78,7 +90,14 @@ class LearningRateLogger(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, log_dir=None, update_freq="step", tag="learning_rate"):
+    def __init__(
+        self,
+        log_dir=None,
+        update_freq="step",
+        tag="learning_rate",
+        log_momentum=None,
+        log_weight_decay=None,
+    ):
         super().__init__()
         if log_dir is not None and not isinstance(log_dir, (str, os.PathLike)):
             raise TypeError(
@@ -93,9 +112,18 @@ class LearningRateLogger(keras.callbacks.Callback):
             raise TypeError(
                 f"Argument `tag` must be a non-empty string. Received: tag={tag!r}"
             )
+        for name, value in (
+            ("log_momentum", log_momentum),
+            ("log_weight_decay", log_weight_decay),
+        ):
+            if value is not None:
+                _validation.check_bool(name, value)
         self.log_dir = None if log_dir is None else os.fspath(log_dir)
         self.update_freq = update_freq
         self.tag = tag
+        self.log_momentum = log_momentum
+        self.log_weight_decay = log_weight_decay
+        self._hyperparameters = {}
         self._writer = None
         self._rates = None
 
@@ -104,12 +132,16 @@ class LearningRateLogger(keras.callbacks.Callback):
             "log_dir": self.log_dir,
             "update_freq": self.update_freq,
             "tag": self.tag,
+            "log_momentum": self.log_momentum,
+            "log_weight_decay": self.log_weight_decay,
         }
 
     def on_train_begin(self, logs=None):
         self._optimizer = _optimizer_rate.base_optimizer(self.model)
         self._rates = None
         self._last_value = None
+        self._hyperparameters = {}
+        self._last_hyperparameters = {}
         if self.log_dir is not None and _is_chief(self.model):
             self._writer = _open_writer(os.path.join(self.log_dir, "train"))
 
@@ -126,6 +158,10 @@ class LearningRateLogger(keras.callbacks.Callback):
         if self._rates is None:
             self._first_step = _optimizer_rate.read_step(self._optimizer)
             self._rates = _optimizer_rate.rate_snapshot(self._optimizer)
+            self._hyperparameters = {
+                name: _optimizer_rate.hyperparameter_snapshot(self._optimizer, name)
+                for name in self._hyperparameters_to_log()
+            }
 
     def on_epoch_end(self, epoch, logs=None):
         if self._rates is None:
@@ -139,18 +175,52 @@ class LearningRateLogger(keras.callbacks.Callback):
         if logs is not None and self._last_value is not None:
             logs["learning_rate"] = self._last_value
         if self._writer is not None and steps.size:
-            if self.update_freq == "epoch":
-                keep = slice(-1, None)
-            elif self.update_freq == "step":
-                keep = slice(None)
-            else:
-                keep = steps % self.update_freq == 0
+            keep = _kept(steps, self.update_freq)
             self._writer.write_scalars(self.tag, steps[keep], values[keep])
+        self._log_hyperparameters(steps, logs)
+
+    def _hyperparameters_to_log(self):
+        """The momentum-like hyperparameter and the weight decay, when
+        scheduled or asked for (`log_momentum`, `log_weight_decay`)."""
+        names = []
+        for name, wanted in (
+            (_optimizer_rate.momentum_name(self._optimizer), self.log_momentum),
+            ("weight_decay", self.log_weight_decay),
+        ):
+            if name is None or wanted is False:
+                continue
+            value = _optimizer_rate.hyperparameter(self._optimizer, name)
+            if value is None:
+                continue
+            if wanted or isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
+                names.append(name)
+        return names
+
+    def _log_hyperparameters(self, steps, logs):
+        """Beside the rate: the same steps, the same `update_freq`."""
+        for name, snapshot in self._hyperparameters.items():
+            if steps.size:
+                values = np.asarray(snapshot(steps), dtype=np.float64)
+                self._last_hyperparameters[name] = float(values[-1])
+                if self._writer is not None:
+                    keep = _kept(steps, self.update_freq)
+                    self._writer.write_scalars(name, steps[keep], values[keep])
+            if logs is not None and name in self._last_hyperparameters:
+                logs[name] = self._last_hyperparameters[name]
 
     def on_train_end(self, logs=None):
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+def _kept(steps, update_freq):
+    """Which of the epoch's `steps` `update_freq` writes."""
+    if update_freq == "epoch":
+        return slice(-1, None)
+    if update_freq == "step":
+        return slice(None)
+    return steps % update_freq == 0
 
 
 _FILE_NUMBERS = itertools.count()
