@@ -183,7 +183,6 @@ SCHEDULES.update({
 # The momentum that pairs with a cycle (issue 12): schedules of a momentum
 # or beta_1, held to the same contract.
 SCHEDULES.update({
-    "one_cycle_momentum": lambda: S.OneCycle(0.1, 9000).momentum_schedule(),
     "one_cycle_momentum_three_phase_linear": lambda: S.OneCycleMomentum(
         7001, 0.8, 0.95, pct_start=0.37, anneal_strategy="linear",
         three_phase=True,
@@ -193,4 +192,3 @@ SCHEDULES.update({
         gamma=0.9997,
     ),
 })
-

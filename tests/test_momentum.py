@@ -27,61 +27,78 @@ from tests.conftest import read_scalars
 pytestmark = pytest.mark.backend_neutral
 
 MODES = [("triangular", 1.0), ("triangular2", 1.0), ("exp_range", 0.999)]
+STEP_SIZES = [(100, None), (30, 170), (170, 30)]
 ONE_CYCLES = [(1000, 0.3), (1001, 0.37), (150, 0.25)]
+STEPS = np.arange(2000)
 
 
-def assert_close(actual, expected):
-    np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-15)
+def _cases():
+    """`{name: (momentum schedule, PyTorch's momentum at STEPS)}`: every
+    mode and asymmetry of `CyclicLR`, every anneal and phase count of
+    `OneCycleLR`, built through `momentum_schedule()`."""
+    cases = {}
+    for mode, gamma in MODES:
+        for up, down in STEP_SIZES:
+            rate = S.CyclicalLearningRate(0.001, 0.01, up, down, mode, gamma)
+            momentum = rate.momentum_schedule(base_momentum=0.8, max_momentum=0.9)
+            assert momentum == S.CyclicalMomentum(0.8, 0.9, up, down, mode, gamma)
+            expected = ref.torch_cyclic_momentum(0.8, 0.9, up, down, mode, gamma, len(STEPS))
+            cases[f"cyclic {mode} {up}/{down}"] = (momentum, expected)
+    for total, pct in ONE_CYCLES:
+        for strategy in ("cos", "linear"):
+            for three_phase in (False, True):
+                rate = S.OneCycle(0.1, total, pct, strategy, three_phase=three_phase)
+                momentum = rate.momentum_schedule()
+                assert momentum == S.OneCycleMomentum(
+                    total, 0.85, 0.95, pct, strategy, three_phase
+                )
+                # PyTorch raises past total_steps; keras_lr holds max_momentum.
+                expected = np.concatenate([
+                    ref.torch_one_cycle_momentum(
+                        0.85, 0.95, total, pct, strategy, three_phase, total
+                    ),
+                    np.full(len(STEPS) - total, 0.95),
+                ])
+                name = f"one-cycle {total} {pct} {strategy} three={three_phase}"
+                cases[name] = (momentum, expected)
+    return cases
 
 
-def graph(schedule, steps):
-    """The schedule in the graph, at integer steps as the optimizer passes them."""
+def _compiled(fn):
+    """`fn` as the train step runs it: a `tf.function`, `jax.jit`, or eager
+    on torch (Keras's default there)."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.jit(fn)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(fn)
+    return fn
+
+
+def test_momentum_schedules_are_pytorch_s_momentum_host_and_graph():
+    """Host: PyTorch's float64 values to 1e-12; graph (every case in one
+    compiled function, at integer steps as the optimizer passes them): to
+    float32's precision of a momentum."""
+    cases = _cases()
+    schedules = [schedule for schedule, _ in cases.values()]
     dtype = "int64" if keras.backend.backend() == "tensorflow" else "int32"
-    values = schedule(ops.convert_to_tensor(np.asarray(steps), dtype=dtype))
-    return ops.convert_to_numpy(values).astype(np.float64)
-
-
-def assert_graph_close(schedule, steps, expected):
-    # float32 holds a momentum to 6e-8 relative.
-    np.testing.assert_allclose(graph(schedule, steps), expected, rtol=2e-7)
-
-
-@pytest.mark.parametrize("mode, gamma", MODES)
-@pytest.mark.parametrize("step_size, step_size_down", [(100, None), (30, 170), (170, 30)])
-def test_cyclical_momentum_is_torch_cyclic_lr_momentum(mode, gamma, step_size, step_size_down):
-    rate = S.CyclicalLearningRate(0.001, 0.01, step_size, step_size_down, mode, gamma)
-    momentum = rate.momentum_schedule(base_momentum=0.8, max_momentum=0.9)
-    assert momentum == S.CyclicalMomentum(0.8, 0.9, step_size, step_size_down, mode, gamma)
-    steps = np.arange(2000)
-    expected = ref.torch_cyclic_momentum(
-        0.8, 0.9, step_size, step_size_down, mode, gamma, len(steps)
-    )
-    assert_close(momentum.numpy(steps), expected)
-    assert_graph_close(momentum, steps, expected)
-
-
-@pytest.mark.parametrize("three_phase", [False, True], ids=["two", "three"])
-@pytest.mark.parametrize("anneal_strategy", ["cos", "linear"])
-@pytest.mark.parametrize("total_steps, pct_start", ONE_CYCLES)
-def test_one_cycle_momentum_is_torch_one_cycle_lr_momentum(
-    total_steps, pct_start, anneal_strategy, three_phase
-):
-    rate = S.OneCycle(
-        0.1, total_steps, pct_start, anneal_strategy, three_phase=three_phase
-    )
-    momentum = rate.momentum_schedule()
-    assert momentum == S.OneCycleMomentum(
-        total_steps, 0.85, 0.95, pct_start, anneal_strategy, three_phase
-    )
-    steps = np.arange(total_steps)
-    expected = ref.torch_one_cycle_momentum(
-        0.85, 0.95, total_steps, pct_start, anneal_strategy, three_phase, total_steps
-    )
-    assert_close(momentum.numpy(steps), expected)
-    assert_graph_close(momentum, steps, expected)
-    # Past the cycle, max_momentum holds (PyTorch would raise).
-    after = np.arange(total_steps - 1, total_steps + 300)
-    np.testing.assert_array_equal(momentum.numpy(after), np.full(after.shape, 0.95))
+    graph = _compiled(lambda step: ops.stack([s(step) for s in schedules]))
+    values = ops.convert_to_numpy(graph(ops.convert_to_tensor(STEPS, dtype=dtype)))
+    for (name, (schedule, expected)), in_graph in zip(cases.items(), values):
+        np.testing.assert_allclose(
+            schedule.numpy(STEPS), expected, rtol=1e-12, atol=1e-15, err_msg=name
+        )
+        np.testing.assert_allclose(
+            in_graph.astype(np.float64), expected, rtol=2e-7, err_msg=name
+        )
+    # A flat three-phase end is exactly max_momentum, in float32 too.
+    name = "one-cycle 1000 0.3 cos three=True"
+    np.testing.assert_array_equal(cases[name][0].numpy(np.arange(598, 3000)), 0.95)
+    index = list(cases).index(name)
+    np.testing.assert_array_equal(values[index, 598:], np.float32(0.95))
 
 
 def test_momentum_moves_against_the_rate():
@@ -105,12 +122,6 @@ def test_momentum_moves_against_the_rate():
     np.testing.assert_allclose(
         cyclical.momentum_schedule().numpy(steps), 0.9 - 0.1 * fraction, atol=1e-12
     )
-
-
-def test_three_phase_holds_max_momentum_exactly():
-    momentum = S.OneCycleMomentum(1000, 0.85, 0.95, three_phase=True)
-    np.testing.assert_array_equal(momentum.numpy(np.arange(598, 1000)), 0.95)
-    np.testing.assert_array_equal(graph(momentum, np.arange(598, 1000)), np.float32(0.95))
 
 
 BAD = [
@@ -156,7 +167,7 @@ def test_momentum_schedules_are_public_and_built_by_name():
     assert S.get(config) == S.CyclicalMomentum(0.8, 0.9, 5)
 
 
-# The callbacks, with keras_lr.optimizers (one tiny model per optimizer kind).
+# The callbacks, with keras_lr.optimizers (one tiny model per fit).
 
 X = np.random.RandomState(0).rand(40, 3).astype("float32")
 Y = X.sum(axis=1, keepdims=True)
@@ -175,7 +186,7 @@ def _model(optimizer, **compile_kwargs):
 
 def test_logger_writes_scheduled_momentum_and_weight_decay(tmp_path):
     """Every update's values, on the optimizer's step, read by TensorBoard;
-    `History` gets the epoch's last; a float is logged only when asked."""
+    `History` gets the epoch's last."""
     model = _model(O.SGD(RATE, momentum=MOMENTUM, weight_decay=DECAY))
     logger = keras_lr.callbacks.LearningRateLogger(str(tmp_path))
     history = model.fit(X, Y, batch_size=8, epochs=3, verbose=0, callbacks=[logger])
@@ -190,43 +201,35 @@ def test_logger_writes_scheduled_momentum_and_weight_decay(tmp_path):
             history.history[tag], schedule.numpy([4, 9, 14]), rtol=1e-12
         )
 
-    # Adam's momentum-like hyperparameter is `beta_1`; a float weight decay
-    # is logged with `log_weight_decay=True`, a float beta_1 not at all with
-    # `log_momentum=False`; plain Keras optimizers too.
-    for optimizer, momentum_tag in (
-        (O.Adam(RATE, beta_1=MOMENTUM, weight_decay=0.004), "beta_1"),
-        (keras.optimizers.AdamW(RATE, beta_1=0.8, weight_decay=0.004), "beta_1"),
-        (keras.optimizers.SGD(RATE, momentum=0.8), "momentum"),
-    ):
-        log_dir = str(tmp_path / momentum_tag / type(optimizer).__name__)
-        model = _model(optimizer)
-        logger = keras_lr.callbacks.LearningRateLogger(
-            log_dir, log_momentum=True, log_weight_decay=True
-        )
-        model.fit(X, Y, batch_size=8, epochs=1, verbose=0, callbacks=[logger])
-        expected = MOMENTUM.numpy(np.arange(5)) if isinstance(
-            optimizer, O.Adam
-        ) else np.full(5, 0.8)
-        _, values = read_scalars(log_dir, momentum_tag)
-        np.testing.assert_allclose(values, expected, rtol=1e-7)
-        if optimizer.weight_decay is not None:
-            _, values = read_scalars(log_dir, "weight_decay")
-            np.testing.assert_allclose(values, np.full(5, 0.004), rtol=1e-7)
-        else:
-            with pytest.raises(KeyError):
-                read_scalars(log_dir, "weight_decay")
 
-    log_dir = str(tmp_path / "off")
-    model = _model(O.Adam(RATE, beta_1=MOMENTUM, weight_decay=DECAY))
-    model.fit(X, Y, batch_size=8, epochs=1, verbose=0, callbacks=[
+def test_logger_logs_floats_when_asked_and_nothing_when_told_not(tmp_path):
+    """Keras's own SGD: a float momentum with `log_momentum=True`; a float
+    weight decay is not logged by default. Adam's tag is `beta_1`, off with
+    `log_momentum=False` even when scheduled."""
+    model = _model(keras.optimizers.SGD(RATE, momentum=0.8, weight_decay=0.004))
+    history = model.fit(X, Y, batch_size=8, epochs=1, verbose=0, callbacks=[
+        keras_lr.callbacks.LearningRateLogger(str(tmp_path / "sgd"), log_momentum=True)
+    ])
+    steps, values = read_scalars(str(tmp_path / "sgd"), "momentum")
+    np.testing.assert_array_equal(steps, np.arange(5))
+    np.testing.assert_array_equal(values, np.float32(0.8))
+    assert history.history["momentum"] == [0.8]
+    assert "weight_decay" not in history.history
+    with pytest.raises(KeyError):
+        read_scalars(str(tmp_path / "sgd"), "weight_decay")
+
+    model = _model(O.Adam(RATE, beta_1=MOMENTUM, weight_decay=0.004))
+    history = model.fit(X, Y, batch_size=8, epochs=1, verbose=0, callbacks=[
         keras_lr.callbacks.LearningRateLogger(
-            log_dir, log_momentum=False, log_weight_decay=False
+            str(tmp_path / "adam"), log_momentum=False, log_weight_decay=True
         )
     ])
-    read_scalars(log_dir, "learning_rate")
-    for tag in ("beta_1", "weight_decay"):
-        with pytest.raises(KeyError):
-            read_scalars(log_dir, tag)
+    _, values = read_scalars(str(tmp_path / "adam"), "weight_decay")
+    np.testing.assert_array_equal(values, np.full(5, np.float32(0.004)))
+    assert history.history["weight_decay"] == [0.004]
+    assert "beta_1" not in history.history
+    with pytest.raises(KeyError):
+        read_scalars(str(tmp_path / "adam"), "beta_1")
 
 
 def test_logger_under_accumulation_and_steps_per_execution(tmp_path):
@@ -264,9 +267,13 @@ def test_plateau_and_schedulers_beside_scheduled_momentum():
         X, Y, batch_size=8, epochs=3, verbose=0, callbacks=[plateau, logger]
     )
     np.testing.assert_allclose(history.history["momentum"], MOMENTUM.numpy([4, 9, 14]))
+    np.testing.assert_allclose(history.history["weight_decay"], DECAY.numpy([4, 9, 14]))
     np.testing.assert_allclose(
         history.history["learning_rate"], [0.02, 0.02, 0.01], rtol=1e-7
     )
+    assert model.optimizer.hyperparameter_schedules == {
+        "momentum": MOMENTUM, "weight_decay": DECAY
+    }
 
     model = _model(O.Adam(0.01, beta_1=MOMENTUM))
     scheduler = keras_lr.callbacks.LearningRateScheduler(RATE, unit="step")
@@ -281,16 +288,13 @@ def test_plateau_and_schedulers_beside_scheduled_momentum():
 
 
 def test_find_learning_rate_holds_and_restores_scheduled_hyperparameters(monkeypatch):
-    """During the test the schedules hold their first update's value; after
-    it they are back, and a fit is bit-identical to one without the test."""
-    keras.utils.set_random_seed(3)
+    """On a freshly compiled model, as the range test is meant to run: the
+    schedules hold their first update's value during the test; after it
+    they are back, and a fit is bit-identical to one without the test."""
     model = _model(O.SGD(RATE, momentum=MOMENTUM, weight_decay=DECAY))
-    model.fit(X, Y, batch_size=8, epochs=1, verbose=0)
-    saved = [ops.convert_to_numpy(v) for v in model.variables + model.optimizer.variables]
     twin = _model(O.SGD(RATE, momentum=MOMENTUM, weight_decay=DECAY))
-    twin.optimizer.build(twin.trainable_variables)
-    for variable, value in zip(twin.variables + twin.optimizer.variables, saved):
-        variable.assign(value)
+    for variable, source in zip(twin.variables, model.variables):
+        variable.assign(ops.convert_to_numpy(source))
 
     seen = []
     record = keras_lr.finder._Recorder.on_train_batch_end
@@ -317,3 +321,21 @@ def test_find_learning_rate_holds_and_restores_scheduled_hyperparameters(monkeyp
     for a, b in zip(model.variables + optimizer.variables,
                     twin.variables + twin.optimizer.variables):
         np.testing.assert_array_equal(ops.convert_to_numpy(a), ops.convert_to_numpy(b))
+
+
+def test_mnist_demo_one_cycle_cycles_momentum_as_pytorch():
+    """The demo's one-cycle run: PyTorch's default `cycle_momentum=True`;
+    every other SGD run keeps Keras's SGD with momentum 0.9."""
+    from keras_lr import demo
+
+    run = demo.make_run("one_cycle", steps_per_epoch=10, epochs=3)
+    optimizer = run.build_optimizer()
+    assert isinstance(optimizer, O.SGD)
+    assert optimizer.hyperparameter_schedules == {
+        "momentum": S.OneCycleMomentum(30, 0.85, 0.95)
+    }
+    assert run.learning_rate == S.OneCycle(demo.PEAK, total_steps=30)
+    for name in ("constant", "cyclical", "cosine_plateau"):
+        optimizer = demo.make_run(name, 10, 3).build_optimizer()
+        assert type(optimizer) is type(keras.optimizers.SGD(momentum=0.9))
+        assert optimizer.momentum == 0.9
