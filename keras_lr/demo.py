@@ -54,7 +54,7 @@ RUNS = {
     "cosine": "half a cosine from 0.1 to 0",
     "restarts": "cosine with warm restarts: 3 cycles, each twice as long",
     "cyclical": "triangular cycles between 0.01 and 0.1",
-    "one_cycle": "one cycle: up to 0.1 over 30 %, then down to ~0; momentum 0.95-0.85-0.95",
+    "one_cycle": "one cycle: up to 0.1 over 30 %, then down to ~0",
     "warmup_cosine_adamw": "AdamW: warmup to 0.001 over 10 %, then cosine",
     "wsd": "warmup 10 %, stable at 0.1, linear decay over the last 20 %",
     "cosine_plateau": "cosine from 0.1, halved when val_loss stalls",

@@ -4,11 +4,12 @@ and weight decay.
 - Floats: bit for bit what Keras's optimizer of the same name computes (its
   weights and its variables), on every backend (torch's parallel update
   included).
-- Schedules: a one-weight model trained by `fit` ends where a NumPy
+- Schedules: a two-weight model trained by `fit` ends where a NumPy
   re-implementation of Keras's update rule, fed with the scheduled values
-  of each step, ends; with `jit_compile`, `steps_per_execution`, gradient
-  accumulation, `LossScaleOptimizer` and mixed precision; across a `.keras`
-  save and load; without recompiling.
+  of each step, ends: one fit per family (SGD with XLA on TensorFlow and
+  `steps_per_execution`, Adam, Lion), the rest of the Adam family and Lamb
+  by `apply`; with gradient accumulation, `LossScaleOptimizer` and mixed
+  precision; across a `.keras` save and load; without retracing.
 
 The model: two weights `w` (Dense(1) without bias) on `x_t = (1, a_t)`, MSE
 against `y_t`, batches of one, so the gradient is `2 * (x_t . w - y_t) *

@@ -395,14 +395,17 @@ def _check_phases(schedule, pct_start):
         )
 
 
-def _through_phases(schedule, values, step, xp):
+def _through_phases(schedule, values, step, xp, exact_flat=False):
     """One-cycle phases through `values`: phase `i` runs from `values[i]` to
     `values[i + 1]`, ending at `schedule._phase_ends()[i]` (PyTorch's ends).
 
     From the last phase back, each phase takes the steps up to and including
     its end, as in PyTorch. `near` is the distance to the phase's lower end,
     as a fraction of the phase, measured from the (possibly fractional)
-    phase ends exactly. A flat phase is exactly its value.
+    phase ends exactly. With `exact_flat`, a flat phase is exactly its value
+    (the ramp's `low * (1 - f) + high * f` may round it by an ulp); without,
+    `OneCycle`'s rates stay the bits they were before the momentum shared
+    this code.
     """
     ends = schedule._phase_ends()
     starts = [0.0] + ends[:-1]
@@ -410,9 +413,9 @@ def _through_phases(schedule, values, step, xp):
     near = low = high = None
     for start, end, a, b in reversed(phases):
         span = end - start
-        if b == a:
+        if exact_flat and b == a:
             phase_near = xp.minimum(xp.since(start), 0.0)
-        elif b > a:
+        elif b >= a:
             phase_near = xp.minimum(xp.since(start) / span, 1.0)
         else:
             phase_near = xp.minimum(xp.until(end) / span, 1.0)
@@ -505,7 +508,7 @@ class OneCycleMomentum(Schedule):
     def _formula(self, step, xp):
         top, bottom = self.max_momentum, self.base_momentum
         values = [top, bottom, top] + ([top] if self.three_phase else [])
-        return _through_phases(self, values, step, xp)
+        return _through_phases(self, values, step, xp, exact_flat=True)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
