@@ -256,11 +256,13 @@ class _GraphNamespace:
     def index_table(self, values):
         """Whole numbers as a constant the whole part can be compared with."""
         if self._integer:
-            return ops.convert_to_tensor(
-                np.minimum(np.asarray(values, dtype=np.float64), self._int_max)
-                .astype(np.int64)
-                .astype(self.int_dtype)
-            )
+            values = np.asarray(values, dtype=np.float64)
+            # int64's largest value is not a float64 (it rounds up to 2**63,
+            # which no int64 holds): the ones beyond it are set as integers.
+            beyond = values >= float(self._int_max)
+            whole = np.where(beyond, 0.0, values).astype(np.int64)
+            whole[beyond] = self._int_max
+            return ops.convert_to_tensor(whole.astype(self.int_dtype))
         return self.const(values)
 
     def to_index(self, x):
