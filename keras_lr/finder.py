@@ -9,6 +9,7 @@ import numpy as np
 
 from keras_lr import _validation
 from keras_lr.callbacks import _optimizer_rate
+from keras_lr.schedules.base import evaluate
 from keras_lr.schedules.piecewise import Constant
 from keras_lr.schedules.wrappers import Epochs
 from keras_lr.schedules.wrappers import Warmup
@@ -193,7 +194,9 @@ def find_learning_rate(
     variables, the optimizer's variables (step count and slots included),
     its learning rate and its compiled train function exactly (on JAX the
     next `fit` compiles it again): a `fit` after the test is identical to
-    one without it.
+    one without it. A scheduled momentum, `beta_1` or weight decay
+    (`keras_lr.optimizers`) holds, during the test, the value a fresh
+    optimizer's first update would use, and is restored afterwards.
 
     ```python
     t = step / (num_steps - 1)
@@ -339,6 +342,15 @@ def find_learning_rate(
         saved_function = None
     saved_history = getattr(model, "history", None)
     saved_steps_per_execution = model.steps_per_execution
+    # A scheduled momentum, beta_1 or weight decay (keras_lr.optimizers)
+    # would move during the sweep; it holds the value of a fresh
+    # optimizer's first update instead, as PyTorch's param group holds the
+    # momentum a cyclical scheduler set at its start.
+    saved_schedules = dict(getattr(optimizer, "hyperparameter_schedules", None) or {})
+    held = {
+        name: float(evaluate(schedule, _optimizer_rate.schedule_steps(optimizer, [0]))[0])
+        for name, schedule in saved_schedules.items()
+    }
 
     # The sweep is a warmup from `start_lr` to a constant `end_lr`.
     sweep = Warmup(
@@ -357,12 +369,16 @@ def find_learning_rate(
         # Set the attribute directly: Keras's setter would stop tracking a
         # float rate's variable, changing the optimizer's variable list.
         object.__setattr__(optimizer, "_learning_rate", per_batch)
+        for name, value in held.items():
+            setattr(optimizer, name, value)
         model.train_function = None
         # One loss per batch needs one batch per execution.
         model.steps_per_execution = 1
         _fit(model, data, num_steps * accumulation, recorder, verbose)
     finally:
         object.__setattr__(optimizer, "_learning_rate", saved_rate)
+        for name, schedule in saved_schedules.items():
+            setattr(optimizer, name, schedule)
         model.train_function = saved_function
         model.history = saved_history
         model.steps_per_execution = saved_steps_per_execution

@@ -179,3 +179,16 @@ SCHEDULES.update({
         S.CosineRestarts(0.1, 3, t_mul=1.7), steps_per_epoch=391, staircase=False
     ),
 })
+
+# The momentum that pairs with a cycle (issue 12): schedules of a momentum
+# or beta_1, held to the same contract.
+SCHEDULES.update({
+    "one_cycle_momentum_three_phase_linear": lambda: S.OneCycleMomentum(
+        7001, 0.8, 0.95, pct_start=0.37, anneal_strategy="linear",
+        three_phase=True,
+    ),
+    "cyclical_momentum_asymmetric_exp_range": lambda: S.CyclicalMomentum(
+        0.8, 0.9, step_size=30, step_size_down=17, mode="exp_range",
+        gamma=0.9997,
+    ),
+})

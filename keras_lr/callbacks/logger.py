@@ -71,6 +71,14 @@ class LearningRateLogger(keras.callbacks.Callback):
     strategy's chief task, or rank 0 of an initialized `torch.distributed`)
     writes. A `MirroredStrategy` runs one process, and so one writer.
 
+    Beside the rate, it logs the momentum-like hyperparameter (tag
+    `"momentum"` for SGD, `"beta_1"` for the Adam family and Lion) and the
+    weight decay (`"weight_decay"`) each update used, the same way (host
+    values, no device read), when they are schedules (`keras_lr.optimizers`)
+    and, with `log_momentum=True` / `log_weight_decay=True`, when they are
+    floats (Lightning's `LearningRateMonitor` arguments), for Keras's own
+    optimizers too. Each also goes into `logs` (and `History`) under its tag.
+
     Args:
         log_dir: the TensorBoard log directory, or `None` to only set
             `logs["learning_rate"]` (and so `History`).
@@ -78,6 +86,10 @@ class LearningRateLogger(keras.callbacks.Callback):
             are multiples of `N`), or `"epoch"` (the epoch's last update).
             Steps count real updates.
         tag: the TensorBoard tag.
+        log_momentum: `None` (log a scheduled momentum / `beta_1`), `True`
+            (also a float one) or `False` (never).
+        log_weight_decay: the same for the weight decay (never logged when
+            it is `None`, Keras's "no weight decay").
 
     At each epoch end, `logs["learning_rate"]` is the rate the epoch's last
     update used (with gradient accumulation an epoch may end before any
@@ -96,7 +108,14 @@ class LearningRateLogger(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, log_dir=None, update_freq="step", tag="learning_rate"):
+    def __init__(
+        self,
+        log_dir=None,
+        update_freq="step",
+        tag="learning_rate",
+        log_momentum=None,
+        log_weight_decay=None,
+    ):
         super().__init__()
         if log_dir is not None and not isinstance(log_dir, (str, os.PathLike)):
             raise TypeError(
@@ -111,9 +130,18 @@ class LearningRateLogger(keras.callbacks.Callback):
             raise TypeError(
                 f"Argument `tag` must be a non-empty string. Received: tag={tag!r}"
             )
+        for name, value in (
+            ("log_momentum", log_momentum),
+            ("log_weight_decay", log_weight_decay),
+        ):
+            if value is not None:
+                _validation.check_bool(name, value)
         self.log_dir = None if log_dir is None else os.fspath(log_dir)
         self.update_freq = update_freq
         self.tag = tag
+        self.log_momentum = log_momentum
+        self.log_weight_decay = log_weight_decay
+        self._hyperparameters = {}
         self._writer = None
         self._rates = None
         self._optimizer = None
@@ -123,6 +151,8 @@ class LearningRateLogger(keras.callbacks.Callback):
             "log_dir": self.log_dir,
             "update_freq": self.update_freq,
             "tag": self.tag,
+            "log_momentum": self.log_momentum,
+            "log_weight_decay": self.log_weight_decay,
         }
 
     def set_model(self, model):
@@ -141,6 +171,8 @@ class LearningRateLogger(keras.callbacks.Callback):
         self._rates = None
         self._last_value = None
         self._restarted = False
+        self._hyperparameters = {}
+        self._last_hyperparameters = {}
         if self.log_dir is not None and _is_chief(self.model):
             self._writer = _open_writer(os.path.join(self.log_dir, "train"))
 
@@ -164,6 +196,10 @@ class LearningRateLogger(keras.callbacks.Callback):
                 # step the run resumes at.
                 self._writer.write_restart(self._first_step)
                 self._restarted = True
+            self._hyperparameters = {
+                name: _optimizer_rate.hyperparameter_snapshot(self._optimizer, name)
+                for name in self._hyperparameters_to_log()
+            }
 
     def on_epoch_end(self, epoch, logs=None):
         if self._rates is None:
@@ -177,10 +213,12 @@ class LearningRateLogger(keras.callbacks.Callback):
             self._write(steps, values, epoch_end=True)
         if logs is not None and self._last_value is not None:
             logs["learning_rate"] = self._last_value
+        self._log_hyperparameters(steps, logs)
 
     def _write(self, steps, values, epoch_end):
-        """Write the steps not written yet; at an epoch's end with
-        `update_freq="epoch"` only its last."""
+        """Write the steps not written yet, the rate's and each logged
+        hyperparameter's; at an epoch's end with `update_freq="epoch"` only
+        its last."""
         if self._writer is None:
             return
         new = steps >= self._unwritten
@@ -190,6 +228,10 @@ class LearningRateLogger(keras.callbacks.Callback):
             new &= steps % self.update_freq == 0
         if np.any(new):
             self._writer.write_scalars(self.tag, steps[new], values[new])
+            for name, snapshot in self._hyperparameters.items():
+                self._writer.write_scalars(
+                    name, steps[new], np.asarray(snapshot(steps[new]), dtype=np.float64)
+                )
         # `update_freq="epoch"` waits for the epoch's end, whose step a
         # mid-epoch backup does not hold: a resume redoes it.
         if epoch_end or self.update_freq != "epoch":
@@ -203,6 +245,31 @@ class LearningRateLogger(keras.callbacks.Callback):
         if steps.size:
             values = np.asarray(self._rates(steps), dtype=np.float64)
             self._write(steps, values, epoch_end=False)
+
+    def _hyperparameters_to_log(self):
+        """The momentum-like hyperparameter and the weight decay, when
+        scheduled or asked for (`log_momentum`, `log_weight_decay`)."""
+        names = []
+        for name, wanted in (
+            (_optimizer_rate.momentum_name(self._optimizer), self.log_momentum),
+            ("weight_decay", self.log_weight_decay),
+        ):
+            if name is None or wanted is False:
+                continue
+            value = _optimizer_rate.hyperparameter(self._optimizer, name)
+            if value is None:
+                continue
+            if wanted or isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
+                names.append(name)
+        return names
+
+    def _log_hyperparameters(self, steps, logs):
+        """The epoch's last values in `logs`, beside the rate's."""
+        for name, snapshot in self._hyperparameters.items():
+            if steps.size:
+                self._last_hyperparameters[name] = float(snapshot(steps[-1:])[0])
+            if logs is not None and name in self._last_hyperparameters:
+                logs[name] = self._last_hyperparameters[name]
 
     def on_train_end(self, logs=None):
         if self._writer is not None:

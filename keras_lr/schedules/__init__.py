@@ -12,7 +12,9 @@ from keras_lr.schedules.cosine import CosineDecay
 from keras_lr.schedules.cosine import CosineDecayRestarts
 from keras_lr.schedules.cosine import CosineRestarts
 from keras_lr.schedules.cyclical import CyclicalLearningRate
+from keras_lr.schedules.cyclical import CyclicalMomentum
 from keras_lr.schedules.cyclical import OneCycle
+from keras_lr.schedules.cyclical import OneCycleMomentum
 from keras_lr.schedules.cyclical import WarmupStableDecay
 from keras_lr.schedules.decay import ExponentialDecay
 from keras_lr.schedules.decay import InverseTimeDecay
@@ -42,6 +44,10 @@ ALL_SCHEDULES = (
     CyclicalLearningRate,
     OneCycle,
     WarmupStableDecay,
+    # The momentum that pairs with a cycle (`momentum_schedule()`), for
+    # `keras_lr.optimizers`' momentum or beta_1.
+    CyclicalMomentum,
+    OneCycleMomentum,
     Warmup,
     Sequential,
     Epochs,
