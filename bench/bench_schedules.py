@@ -43,6 +43,13 @@ def schedules_to_measure():
         "PolynomialDecay": S.PolynomialDecay(0.1, TOTAL, 1e-4, 2.0),
         "CosineAnnealing": S.CosineAnnealing(0.1, TOTAL),
         "CosineRestarts": S.CosineRestarts(0.1, 500, 1.5, 0.9),
+        "CosineDecay (Keras's, with warmup)": S.CosineDecay(
+            0.0, TOTAL - 500, warmup_target=0.1, warmup_steps=500
+        ),
+        "CosineDecayRestarts (Keras's)": S.CosineDecayRestarts(0.1, 500, 1.5, 0.9),
+        "PiecewiseConstantDecay (Keras's, 999 boundaries)": S.PiecewiseConstantDecay(
+            many[:-1], [0.1 / (1 + i) for i in range(len(many))]
+        ),
     }
     named.update(_later_schedules())
     missing = {cls.__name__ for cls in S.ALL_SCHEDULES} - {
