@@ -144,6 +144,10 @@ SCHEDULES.update({
         0.1, 39.0625, 0.9, staircase=True
     ),
     "keras_exponential_growth": lambda: S.ExponentialDecay(1e-4, 100, 1.5),
+    # 1000 / 3 is taken as the fraction: the staircase switches at 1000.
+    "keras_exponential_third_staircase": lambda: S.ExponentialDecay(
+        0.1, 1000 / 3, 0.9, staircase=True
+    ),
     "keras_inverse_time_fractional": lambda: S.InverseTimeDecay(
         0.1, 2343.75, 0.5, staircase=True
     ),

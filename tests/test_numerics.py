@@ -115,6 +115,43 @@ def test_issue_examples_are_fixed():
     np.testing.assert_allclose(huge.numpy([0, 1, 2, 1000]), [0.1] * 4, rtol=1e-12)
 
 
+def test_a_fractional_step_count_is_the_fraction_it_rounds():
+    """decay_steps=1000/3 switches at steps 1000, 2000, ... on every backend
+    (float32 rounding of 1000/3 would switch one step later)."""
+    from keras_lr import schedules as S
+
+    schedule = S.ExponentialDecay(1.0, 1000 / 3, 0.5, staircase=True)
+    steps = np.array([0, 333, 334, 666, 667, 999, 1000, 1999, 2000, 2**24 - 1])
+    expected = 0.5 ** np.floor(steps * 3 / 1000)
+    np.testing.assert_allclose(schedule.numpy(steps), expected, rtol=1e-12)
+    np.testing.assert_allclose(_graph(schedule, steps), expected, rtol=1e-6)
+
+
+def test_an_irregular_fractional_step_count_is_within_float_rounding():
+    """The documented limit: a fractional step count that is no ratio n / d
+    with n * d within the step's integer range (here 123456.789 = 123456789
+    / 1000 on int32) is divided in floating point on JAX and torch, so the
+    staircase may switch one step early or late where a multiple of it is
+    within float32 rounding of a whole step; TensorFlow is exact."""
+    from keras_lr import schedules as S
+
+    period = 123456.789
+    schedule = S.ExponentialDecay(1.0, period, 0.5, staircase=True)
+    multiples = np.floor(np.arange(1, 130) * period).astype(np.int64)
+    steps = np.unique(np.concatenate([multiples - 1, multiples, multiples + 1]))
+    host, graph = schedule.numpy(steps), _graph(schedule, steps)
+    differ = ~np.isclose(graph, host, rtol=1e-6)
+    if STEP_DTYPE == "int64":
+        assert not differ.any()
+    else:
+        ratio = steps[differ] / period
+        # Only next to a multiple, by one staircase level.
+        assert np.all(np.abs(ratio - np.round(ratio)) < 2.0**-21 * ratio)
+        np.testing.assert_allclose(
+            np.abs(np.log2(graph[differ] / host[differ])), 1.0, rtol=1e-6
+        )
+
+
 def test_compute_dtypes_are_what_the_docs_say():
     from keras_lr.schedules.base import _compute_dtypes
 

@@ -79,6 +79,9 @@ BAD = [
     (S.CosineDecay, dict(initial_learning_rate=0.1, decay_steps=10, warmup_steps=-5), "warmup_steps", ValueError),
     (S.CosineDecay, dict(initial_learning_rate=1.0, decay_steps=10, alpha=1e39), "alpha", ValueError),
     (S.CosineDecayRestarts, dict(initial_learning_rate=0.1, first_decay_steps=10, t_mul=0.5), "t_mul", ValueError),
+    # Over 65,536 restarts before step 2**31: refused, not placed inexactly.
+    (S.CosineDecayRestarts, dict(initial_learning_rate=0.1, first_decay_steps=1, t_mul=1.0001), "t_mul", ValueError),
+    (S.CosineRestarts, dict(initial_learning_rate=0.1, first_decay_steps=100, t_mul=1.00001), "t_mul", ValueError),
     (S.CosineDecayRestarts, dict(initial_learning_rate=0.1, first_decay_steps=10, m_mul=-1.0), "m_mul", ValueError),
     (S.CosineDecayRestarts, dict(initial_learning_rate=0.1, first_decay_steps=10, m_mul=1.5, alpha=2.0), "m_mul", ValueError),
     (S.PiecewiseConstantDecay, dict(boundaries=[100, 50], values=[1, 2, 3]), "boundaries", ValueError),

@@ -48,6 +48,7 @@ step the optimizer can count to.
 
 import inspect
 import math
+from fractions import Fraction
 
 import keras
 import numpy as np
@@ -92,6 +93,23 @@ def _split(point):
 
 def _is_whole(value):
     return float(value).is_integer()
+
+
+def _fraction(period, largest):
+    """`period` as `(n, d)` whole numbers with `n / d == period`, or None.
+
+    `d` is at most 2**20, and `n * d` at most `largest` (what the integer
+    arithmetic dividing by it can hold). A decimal such as 1000 / 3 is taken
+    as the fraction it rounds (to within a few float64 ulps), so that a
+    staircase switches at step 1000, as the user meant, on every backend.
+    """
+    fraction = Fraction(period).limit_denominator(2**20)
+    numerator, denominator = fraction.numerator, fraction.denominator
+    if abs(numerator / denominator - period) > 4e-16 * abs(period):
+        return None
+    if numerator < 1 or numerator * denominator > largest:
+        return None
+    return numerator, denominator
 
 
 def _as_graph_number(value):
@@ -143,11 +161,19 @@ class _HostNamespace:
         return self.step - np.floor(self.step)
 
     def divmod(self, period):
-        # float64 division is correctly rounded, so the floor of a quotient
-        # of whole numbers below 2**53 is exact (and several times faster
-        # than np.floor_divide's remainder-corrected path).
-        cycles = np.floor(self.step / period)
-        return cycles, self.step - cycles * period
+        fraction = _fraction(period, 2**53)
+        if fraction is None or fraction[1] == 1:
+            # float64 division is correctly rounded, so the floor of a
+            # quotient of whole numbers below 2**53 is exact (and several
+            # times faster than np.floor_divide's remainder-corrected path).
+            cycles = np.floor(self.step / period)
+            return cycles, self.step - cycles * period
+        numerator, denominator = fraction
+        whole_cycles = np.floor(self.step / numerator)
+        rest = (self.step - whole_cycles * numerator) * denominator
+        extra = np.floor(rest / numerator)
+        cycles = whole_cycles * denominator + extra
+        return cycles, (rest - extra * numerator) / denominator
 
     def cycle(self, period):
         cycles, position = self.divmod(period)
@@ -278,17 +304,19 @@ class _GraphNamespace:
         return self.to_float(cycles), self._plus_frac(into), left
 
     def _divmod_fractional(self, period):
-        # A period of N / 2**k steps (e.g. 50000 / 128 * 10 = 3906.25) is
-        # divided exactly as whole numbers: floor(whole * 2**k / N), written
-        # as q * 2**k + (r * 2**k) // N with (q, r) = divmod(whole, N) so
-        # that nothing exceeds N * 2**k.
-        numerator, denominator = float(period).as_integer_ratio()
-        if period >= 1 and denominator <= 2**20 and self._fits(
-            numerator * denominator
-        ):
+        # A period of n / d steps (3906.25 = 15625 / 4, 1000 / 3) is divided
+        # exactly as whole numbers, as the host does: floor(whole * d / n),
+        # written as q * d + (r * d) // n with (q, r) = divmod(whole, n) so
+        # that nothing exceeds n * d.
+        if self._integer:
+            largest = min(self._int_max, 2**53)  # and what the host divides
+        else:
+            largest = 2**53 if self.eps < 1e-10 else 2**24
+        fraction = _fraction(period, largest)
+        if fraction is not None:
+            numerator, denominator = fraction
             q = ops.floor_divide(self.whole, numerator)
-            r = self.whole - q * numerator
-            scaled = r * denominator
+            scaled = (self.whole - q * numerator) * denominator
             extra = ops.floor_divide(scaled, numerator)
             cycles = self.to_float(q) * denominator + self.to_float(extra)
             position = self.to_float(scaled - extra * numerator) / denominator

@@ -33,6 +33,35 @@ def _check_min(min_learning_rate, initial_learning_rate):
     )
 
 
+def _restarts_end(first, t_mul):
+    """The step at which restart number _MAX_CYCLES comes (float64)."""
+    if t_mul == 1.0:
+        return first * _MAX_CYCLES
+    with np.errstate(over="ignore"):
+        return first * float(np.expm1(_MAX_CYCLES * np.log1p(t_mul - 1.0))) / (
+            t_mul - 1.0
+        )
+
+
+def _check_t_mul(t_mul, first):
+    """`t_mul >= 1`, and restarts not so frequent that _MAX_CYCLES of them
+    come before step 2**31 (the int32 counter of JAX and torch): each
+    restart is placed on its exact step from a table of that many."""
+    t_mul = _validation.check_number("t_mul", t_mul, minimum=1.0)
+    if t_mul > 1.0 and _restarts_end(first, t_mul) < 2.0**31:
+        low, high = t_mul, 2.0
+        for _ in range(60):  # the smallest t_mul that is enough, to say so
+            middle = (low + high) / 2
+            low, high = (middle, high) if _restarts_end(first, middle) < 2.0**31 else (low, middle)
+        raise ValueError(
+            f"Argument `t_mul` must be 1.0 or at least {high:.6g} with "
+            f"first_decay_steps={first!r}: cycles growing more slowly restart "
+            f"more than {_MAX_CYCLES:,} times within 2**31 steps, too often "
+            f"to place every restart on its exact step. Received: t_mul={t_mul!r}"
+        )
+    return t_mul
+
+
 def _check_alpha(alpha, reference_name, reference):
     alpha = _validation.check_number("alpha", alpha, minimum=0.0)
     if alpha * reference > MAX_RATE:
@@ -300,7 +329,7 @@ class CosineRestarts(Schedule):
         self.first_decay_steps = _validation.check_positive_int(
             "first_decay_steps", first_decay_steps
         )
-        self.t_mul = _validation.check_number("t_mul", t_mul, minimum=1.0)
+        self.t_mul = _check_t_mul(t_mul, self.first_decay_steps)
         self.m_mul = _validation.check_number(
             "m_mul", m_mul, minimum=0.0, maximum=1.0, open_min=True
         )
@@ -475,7 +504,7 @@ class CosineDecayRestarts(Schedule):
         self.first_decay_steps = _validation.check_step_count(
             "first_decay_steps", first_decay_steps
         )
-        self.t_mul = _validation.check_number("t_mul", t_mul, minimum=1.0)
+        self.t_mul = _check_t_mul(t_mul, self.first_decay_steps)
         self.m_mul = _validation.check_number("m_mul", m_mul, minimum=0.0)
         self.alpha = _check_alpha(
             alpha, "initial_learning_rate", self.initial_learning_rate
