@@ -111,10 +111,11 @@ class PowerDecay(Schedule):
     Equals tf-models' `DirectPowerDecay(initial_learning_rate, power)`
     (`official.modeling.optimization.lr_schedule`, the `"power"` learning
     rate of its optimizer factory) step for step, computed exactly where
-    tf-models rounds in float32. `power` must be <= 0 (tf-models accepts a
-    positive power, a rate that grows without bound). `power=-0.5` is the
-    classic `1 / sqrt(step)` decay; warm it up with `Warmup(...,
-    overlay=True)` as tf-models does.
+    tf-models rounds in float32. Two deliberate differences: `power` must
+    be <= 0 and defaults to -0.5 (tf-models defaults to `power=1.0`, a rate
+    that grows without bound: pass the power you use), and there is no
+    `name`. `power=-0.5` is the classic `1 / sqrt(step)` decay; warm it up
+    with `Warmup(..., overlay=True)` as tf-models does.
 
     Args:
         initial_learning_rate: the rate at steps 0 and 1.
@@ -156,7 +157,8 @@ class PowerAndLinearDecay(Schedule):
     total_decay_steps, power, linear_decay_fraction, offset)` step for step
     (same argument names and order), computed exactly where tf-models
     rounds in float32. With `linear_decay_fraction=0` it is
-    `PowerDecay` delayed by `offset`. `power` must be <= 0.
+    `PowerDecay` delayed by `offset`. As in `PowerDecay`, `power` must be
+    <= 0 and defaults to -0.5 (tf-models: 1.0), and there is no `name`.
 
     Args:
         initial_learning_rate: the rate before and at the start of the

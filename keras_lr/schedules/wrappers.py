@@ -69,7 +69,9 @@ class Warmup(Schedule):
       from `warmup_learning_rate`) and `PolynomialWarmUp(schedule,
       warmup_steps, power)` (`shape="polynomial"`, from 0; tf-models uses
       step 1 at step 0, so its first rate is `target / warmup_steps **
-      power` where this one is 0), and timm's warmup (`warmup_prefix=False`).
+      power` where this one is 0). timm's warmup with `warmup_prefix=False`
+      also keeps the clock running, but ramps to the schedule's first rate
+      and then jumps to its rate at `warmup_steps`: neither form here.
 
     Args:
         schedule: any `LearningRateSchedule` (keras_lr's, a Keras built-in,
