@@ -255,7 +255,7 @@ def _gallery_schedules():
         "Warmup(CosineAnnealing)": schedules.Warmup(
             schedules.CosineAnnealing(0.1, total - 100), warmup_steps=100
         ),
-        "Warmup(..., overlay=True), polynomial": schedules.Warmup(
+        "Warmup(CosineAnnealing(exponent=2)), polynomial overlay": schedules.Warmup(
             schedules.CosineAnnealing(0.1, total, exponent=2.0), warmup_steps=100,
             shape="polynomial", power=2.0, overlay=True,
         ),

@@ -178,25 +178,26 @@ class _Crash(keras.callbacks.Callback):
 
 
 def test_backup_and_restore_resumes_the_cooldown(tmp_path):
-    """Triggered at the end of epoch 1, crashed at the start of epoch 4,
-    resumed by a new process's model and callback: the same cooldown."""
+    """The training loss triggers at the end of epoch 1, where a backup
+    listed first has already been written; crashed at the start of epoch 2,
+    resumed by a new model and callback: the same cooldown."""
 
-    def run(trigger_at=None, crash_at=None, model=None):
+    def run(crash_at=None, model=None):
         model = model or _model(S.Constant(0.1))
+        # No loss is an improvement of 1e6: patience 1 triggers after epoch 1.
         cooldown = keras_lr.callbacks.CooldownOnTrigger(
-            decay_steps=3 * STEPS, stop_training=False
+            decay_steps=3 * STEPS, monitor="loss", min_delta=1e6, patience=1,
+            stop_training=False,
         )
         backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
         callbacks = [backup, cooldown]
-        if trigger_at is not None:
-            callbacks.append(_At(trigger_at, cooldown.trigger))
         if crash_at is not None:
             callbacks.append(_Crash(crash_at))
         _fit(model, callbacks, epochs=6)
         return model, cooldown
 
     with pytest.raises(RuntimeError, match="crash"):
-        run(trigger_at=1, crash_at=4)
+        run(crash_at=2)
     model = _model(S.Constant(0.1))
     forced = _count_recompiles(model)
     resumed, cooldown = run(model=model)

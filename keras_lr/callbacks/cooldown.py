@@ -54,6 +54,8 @@ class _CooldownState(OptimizerState):
 
     def save_own_variables(self, store):
         book = self.book
+        if self.callback is not None:
+            book = self.callback._book_for_backup(book)
         store["best"] = np.array(
             np.nan if book["best"] is None else book["best"], dtype="float64"
         )
@@ -113,14 +115,17 @@ class CooldownOnTrigger(keras.callbacks.Callback):
     keep it (no callback needed to continue it). The trigger's state (the
     start step, and the monitored metric's best value and wait) is saved in
     every weights file of the optimizer, so a run resumed by
-    `keras.callbacks.BackupAndRestore` cools down from the same step. With
-    `monitor` a training metric (no `val_` prefix) and a `BackupAndRestore`
-    listed *before* this callback, the backup of the epoch that triggers is
-    written before the trigger (a validation metric is read when
-    validation ends, before any epoch-end callback); list this callback
-    first then. Before the trigger, `load_model` keeps the schedule but not
-    the metric's best value and wait (Keras's optimizer config has no room
-    for them), which start afresh as with `EarlyStopping`.
+    `keras.callbacks.BackupAndRestore` cools down from the same step, in
+    either order of the two callbacks: a validation metric is read when
+    validation ends, before any epoch-end callback, and a backup written
+    at the end of an epoch before this callback has seen a training metric
+    takes the state this callback is about to reach from the model's
+    metrics. A metric that only another callback puts in the epoch's logs
+    is the exception: with the backup listed first, that backup lags one
+    epoch (list this callback first then). Before the trigger,
+    `load_model` keeps the schedule but not the metric's best value and
+    wait (Keras's optimizer config has no room for them), which start
+    afresh as with `EarlyStopping`.
 
     The optimizer must have been built with a `LearningRateSchedule` (for a
     constant rate, `keras_lr.schedules.Constant(lr)`): a float rate is a
@@ -210,6 +215,9 @@ class CooldownOnTrigger(keras.callbacks.Callback):
         self._direction = None
         self._warned = set()
         self._epoch = None
+        self._epoch_done = True
+        self._epoch_first_batch = 0
+        self._train_results = None
 
     def get_config(self):
         return {
@@ -296,6 +304,10 @@ class CooldownOnTrigger(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        self._epoch_done = False
+        self._train_results = None
+        optimizer = _optimizer_rate.base_optimizer(self.model)
+        self._epoch_first_batch = _optimizer_rate.read_batches(optimizer)
         if self.start_step is None and (
             self._requested
             or (self.start_epoch is not None and epoch >= self.start_epoch)
@@ -303,6 +315,12 @@ class CooldownOnTrigger(keras.callbacks.Callback):
             self._start(epoch)
         if self._needs_compile:
             self._recompile()
+
+    def on_test_begin(self, logs=None):
+        if self._in_fit and self._watches_training_metric():
+            # Validation is about to reset the metrics that hold this
+            # epoch's training values; a backup may still need them.
+            self._train_results = self.model.get_metrics_result()
 
     def on_test_end(self, logs=None):
         # A validation metric is decided as soon as validation ends: before
@@ -312,6 +330,7 @@ class CooldownOnTrigger(keras.callbacks.Callback):
             self._observe(values.get(self.monitor), values)
 
     def on_epoch_end(self, epoch, logs=None):
+        self._epoch_done = True
         logs = logs if logs is not None else {}
         if self.monitor is not None and not self.monitor.startswith("val_"):
             self._observe(logs.get(self.monitor), logs)
@@ -350,23 +369,63 @@ class CooldownOnTrigger(keras.callbacks.Callback):
             self._warn_missing(logs)
             return
         current = float(current)
-        book = self._book()
-        book["wait"] += 1
-        if math.isfinite(current):
-            if book["best"] is None or self._is_improvement(current, book["best"]):
-                book["best"] = current
-                book["wait"] = 0
-                return
-        else:
+        if not math.isfinite(current):
             self._warn_once(
                 "nonfinite",
                 f"CooldownOnTrigger received {self.monitor}={current}; a NaN "
                 "or infinite value counts as no improvement.",
             )
-        # EarlyStopping never stops at epoch 0.
-        if book["wait"] >= self.patience and (self._epoch or 0) > 0:
+        book = self._book()
+        best, wait, triggered = self._advance(book, current)
+        book.update(best=best, wait=wait)
+        if triggered:
             self._requested = True
             self._start(None if self._epoch is None else self._epoch + 1)
+
+    def _advance(self, book, current):
+        """`(best, wait, triggered)` after one epoch's value, as
+        `EarlyStopping` counts (it never stops at epoch 0)."""
+        best, wait = book["best"], book["wait"] + 1
+        if math.isfinite(current) and (
+            best is None or self._is_improvement(current, best)
+        ):
+            return current, 0, False
+        return best, wait, wait >= self.patience and (self._epoch or 0) > 0
+
+    def _watches_training_metric(self):
+        return self.monitor is not None and not self.monitor.startswith("val_")
+
+    def _book_for_backup(self, book):
+        """The bookkeeping a weights file written now should hold.
+
+        `BackupAndRestore` listed before this callback writes its backup at
+        the end of an epoch before this callback has seen the epoch's
+        training metric, and a resume starts after that epoch: so the
+        backup gets the state this callback is about to reach, from the
+        training metrics as validation found them (or the model's).
+        """
+        if (
+            book["start_step"] is not None
+            or not self._in_fit
+            or self._epoch_done
+            or not self._watches_training_metric()
+        ):
+            return book
+        optimizer = _optimizer_rate.base_optimizer(self.model)
+        steps = (self.params or {}).get("steps")
+        if steps is None or (
+            _optimizer_rate.read_batches(optimizer) - self._epoch_first_batch < steps
+        ):
+            return book
+        results = self._train_results
+        if results is None:
+            results = self.model.get_metrics_result()
+        current = results.get(self.monitor)
+        if current is None:
+            return book
+        best, wait, triggered = self._advance(book, float(current))
+        start = self._schedule_step() if triggered else None
+        return dict(book, best=best, wait=wait, start_step=start)
 
     def _is_improvement(self, current, best):
         # Keras's comparison, in floatx as EarlyStopping makes it.
