@@ -11,6 +11,17 @@ from keras import ops
 TRACE_LENGTH = 256
 
 
+def fewer_elsewhere(params, kept=1):
+    """All of `params` on TensorFlow, the first `kept` on JAX and torch.
+
+    For tests of a callback's own logic, each case a fit or a process: the
+    logic is the same on every backend, so the other backends repeat a
+    representative case instead of all of them.
+    """
+    params = list(params)
+    return params if keras.backend.backend() == "tensorflow" else params[:kept]
+
+
 @keras.saving.register_keras_serializable(package="keras_lr_tests")
 class TracingSGD(keras.optimizers.SGD):
     """SGD that records the learning rate each update used, at its step.

@@ -17,6 +17,7 @@ import pytest
 from keras_lr import schedules as S
 from keras_lr.callbacks import ReducedSchedule
 from keras_lr.callbacks import ReduceLROnPlateau
+from tests.conftest import fewer_elsewhere
 from tests.conftest import rates_used
 from tests.conftest import tiny_model
 
@@ -365,7 +366,7 @@ def _run_with_backup(rate, backup_dir, backup_first, extra, data):
     "backup_first", [True, False], ids=["backup_first", "plateau_first"]
 )
 # Epoch 2 ends with a reduction, epoch 3 in the middle of the patience.
-@pytest.mark.parametrize("crash_epoch", [2, 3])
+@pytest.mark.parametrize("crash_epoch", fewer_elsewhere([2, 3]))
 def test_backup_and_restore_resumes_the_same_rate_trace(
     rate, backup_first, crash_epoch, data, tmp_path
 ):
@@ -396,8 +397,11 @@ _CRASH = textwrap.dedent("""
 
 
 @pytest.mark.parametrize(
-    "rate_index, order", [(1, "backup_first"), (0, "plateau_first")],
-    ids=["float_backup_first", "schedule_plateau_first"],
+    "rate_index, order",
+    fewer_elsewhere([
+        pytest.param(1, "backup_first", id="float_backup_first"),
+        pytest.param(0, "plateau_first", id="schedule_plateau_first"),
+    ]),
 )
 def test_resume_after_the_training_process_died(rate_index, order, data, tmp_path):
     backup_dir = str(tmp_path / "backup")

@@ -10,7 +10,7 @@ from keras_lr import schedules as S
 from tests.test_cyclical import BAD as CYCLICAL_BAD
 from tests.test_wrappers import BAD as WRAPPERS_BAD
 
-pytestmark = pytest.mark.backend_neutral
+# Constructor and `get` checks run on the host only: once, on TensorFlow.
 
 NAN, INF = math.nan, math.inf
 

@@ -324,8 +324,11 @@ class PolynomialDecay(Schedule):
         if self.power == 1.0:
             kept, moved = left, done
         else:
-            kept = xp.power(left, self.power)
+            # A power beyond float32's range rounds to inf in the graph, and
+            # inf * log(1) is NaN; capped, every value stays the same.
+            power = min(self.power, _validation.MAX_RATE)
+            kept = xp.power(left, power)
             # log(1 - p) from whichever of p and 1 - p is accurate.
             log_left = xp.where(done < 0.5, xp.log1p(-done), xp.log(left))
-            moved = -xp.expm1(self.power * log_left)
+            moved = -xp.expm1(power * log_left)
         return self.initial_learning_rate * kept + self.end_learning_rate * moved
