@@ -22,7 +22,9 @@ from keras_lr import schedules as S
 from tests import reference_catalogue as ref
 from tests.test_contract import STEP_DTYPE
 
-pytestmark = pytest.mark.backend_neutral
+# The tests that run a backend's ops carry `backend_neutral` (they run again
+# on JAX and torch); the host-only ones run once.
+on_every_backend = pytest.mark.backend_neutral
 
 K = keras.optimizers.schedules
 
@@ -57,6 +59,7 @@ def places(n):
 # --- Hugging Face -----------------------------------------------------------
 
 
+@on_every_backend
 def test_hf_inverse_sqrt_expected_values():
     # test_schedulers: get_inverse_sqrt_schedule, lr 10, num_warmup_steps=2
     # (timescale defaults to num_warmup_steps), tolerance 1e-2.
@@ -147,6 +150,7 @@ POWER_AND_LINEAR = [
 ]
 
 
+@on_every_backend
 @pytest.mark.parametrize("case", POWER_AND_LINEAR, ids=lambda c: str(c["offset"]) + "-" + str(c["linear_decay_fraction"]) + "-" + str(c["power"]))
 def test_power_and_linear_decay_expected_values(case):
     schedule = S.PowerAndLinearDecay(
@@ -166,6 +170,7 @@ def test_power_and_linear_decay_is_tf_models_step_for_step(args):
     )
 
 
+@on_every_backend
 def test_power_decay_expected_values():
     # optimizer_factory_test.test_power_lr_schedule (DirectPowerDecay).
     schedule = S.PowerDecay(initial_learning_rate=1.0, power=-1.0)
@@ -181,6 +186,7 @@ def test_power_decay_is_direct_power_decay(power):
     )
 
 
+@on_every_backend
 @pytest.mark.parametrize(
     "inner",
     [
@@ -209,6 +215,7 @@ def test_offset_is_tf_models_with_offset(inner):
 STEPWISE = lambda: S.PiecewiseConstantDecay([10000, 20000], [0.1, 0.01, 0.001])  # noqa: E731
 
 
+@on_every_backend
 @pytest.mark.parametrize(
     "build, expected, digits",
     [
@@ -273,6 +280,7 @@ def test_step_cosine_with_offset_is_tf_models_before_its_last_boundary():
 # --- optax ------------------------------------------------------------------
 
 
+@on_every_backend
 def test_cosine_exponent_expected_values():
     # CosineDecayTest.test_with_exponent (rtol 1e-6, atol 1e-8).
     schedule = S.CosineAnnealing(0.1, decay_steps=100, exponent=2.0)
@@ -303,6 +311,7 @@ def test_cosine_exponent_is_optax_step_for_step(exponent):
     )
 
 
+@on_every_backend
 def test_piecewise_interpolate_expected_values():
     # PiecewiseInterpolateTest.test_linear_piecewise and test_cos_piecewise
     # (atol 1e-3): optax's boundaries and scales as absolute points.
@@ -334,6 +343,7 @@ def test_piecewise_interpolation_is_optax_step_for_step(kind):
     )
 
 
+@on_every_backend
 @pytest.mark.parametrize("staircase", [False, True])
 def test_offset_is_optax_transition_begin(staircase):
     # PolynomialTest.test_with_decay_begin and ExponentialTest.test_exponential
