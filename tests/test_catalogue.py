@@ -161,6 +161,14 @@ def test_power_and_linear_decay_expected_values(case):
     assert_values(schedule, steps.astype(int), expected, **places(7))
 
 
+@on_every_backend
+def test_power_and_linear_decay_with_a_span_below_float32():
+    # total_decay_steps * linear_decay_fraction rounds to 0 in float32: the
+    # end of the decay is still 0, not 0 / 0 (found by the constructor fuzz).
+    schedule = S.PowerAndLinearDecay(0.1, 1, linear_decay_fraction=1e-77)
+    assert_values(schedule, [0, 1, 2, 2**24], [0.1, 0.0, 0.0, 0.0])
+
+
 @pytest.mark.parametrize("args", [(0.3, 5000, -0.5, 0.1, 0), (1.0, 777, -1.7, 0.33, 41), (0.05, 100, 0.0, 1.0, 3)])
 def test_power_and_linear_decay_is_tf_models_step_for_step(args):
     steps = np.arange(0, 6000)

@@ -207,5 +207,8 @@ class PowerAndLinearDecay(Schedule):
         if span > 0:
             # (total_decay_steps - s), exact in its whole part.
             left = xp.until(self.offset + self.total_decay_steps)
-            rate = rate * xp.minimum(left / span, 1.0)
+            # Selected, not clamped: a span below float32's range rounds to
+            # 0 there, and `0 / 0` at the end of the decay would be NaN.
+            fraction = xp.where(left < span, left / span, 1.0)
+            rate = rate * xp.where(left > 0.0, fraction, 0.0)
         return rate
