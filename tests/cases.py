@@ -121,11 +121,10 @@ SCHEDULES.update({
     "epochs_staircase": lambda: S.Epochs(
         S.StepDecay(0.1, step_size=10, gamma=0.5), steps_per_epoch=97
     ),
-    # A fractional epoch in float32 (JAX) is rounded to 6e-8 relative, which
-    # a cosine amplifies near its end (1.1e-6 seen against a 0.001 floor at
-    # epoch 88 of 100): this case keeps a floor of 10 % of the peak.
+    # A fractional epoch decaying to 0: near the end the distance left is
+    # taken from whole 97ths of an epoch, not from a rounded fraction.
     "epochs_fractional": lambda: S.Epochs(
-        S.CosineAnnealing(0.1, 120, 0.01), steps_per_epoch=97, staircase=False
+        S.CosineAnnealing(0.1, 120), steps_per_epoch=97, staircase=False
     ),
     "warmup_of_sequential": lambda: S.Warmup(
         S.Sequential(
@@ -177,8 +176,9 @@ SCHEDULES.update({
     ),
     "cosine_restarts_t_mul_1_1": lambda: S.CosineRestarts(0.1, 3, t_mul=1.1),
     "cyclical_from_zero_step_3": lambda: S.CyclicalLearningRate(0.0, 0.1, 3),
+    # Cycles ending between two steps (3, 8.1, 15.39 ... epochs of 391).
     "epochs_fractional_restarts": lambda: S.Epochs(
-        S.CosineRestarts(0.1, 3, t_mul=2.0), steps_per_epoch=7, staircase=False
+        S.CosineRestarts(0.1, 3, t_mul=1.7), steps_per_epoch=391, staircase=False
     ),
 })
 

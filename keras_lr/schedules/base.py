@@ -160,6 +160,14 @@ class _HostNamespace:
     def frac(self):
         return self.step - np.floor(self.step)
 
+    def _minus_frac(self, whole_part):
+        return whole_part - self.frac
+
+    def _ahead(self, whole_part, fractions=0.0, index=None):
+        fractions = np.asarray(fractions, dtype=np.float64)
+        fraction = fractions if index is None else np.take(fractions, index)
+        return whole_part - self.frac + fraction
+
     def divmod(self, period):
         fraction = _fraction(period, 2**53)
         if fraction is None or fraction[1] == 1:
@@ -219,17 +227,24 @@ class _GraphNamespace:
     `whole` is a tensor of whole numbers: of the integer dtype when the
     schedule was called with integer steps (the optimizer's case), of the
     float dtype otherwise. `frac` is `None` (no fraction) or a float tensor
-    in [0, 1).
+    in [0, 1). A fraction such as `into / steps_per_epoch` is rounded, and
+    the distance from it to a point just ahead must not inherit that
+    rounding magnified: `ratio`, when given, is the fraction as
+    `(numerator tensor, denominator)` in whole numbers, and `rest` is
+    `1 - frac` as its producer computed it, so that distances ahead are
+    taken from the integers (`_ahead`).
     """
 
     pi = math.pi
 
-    def __init__(self, dtype, int_dtype, whole, frac=None):
+    def __init__(self, dtype, int_dtype, whole, frac=None, rest=None, ratio=None):
         self.dtype = dtype
         self.int_dtype = int_dtype
         self.eps = float(np.finfo(dtype).eps)
         self.whole = whole
         self.frac = frac
+        self.rest = None if frac is None else (1.0 - frac if rest is None else rest)
+        self.ratio = ratio
         self._integer = "int" in str(whole.dtype)
         self._int_max = int(np.iinfo(int_dtype).max)
         self.step = self.to_float(whole)
@@ -256,11 +271,13 @@ class _GraphNamespace:
     def index_table(self, values):
         """Whole numbers as a constant the whole part can be compared with."""
         if self._integer:
-            return ops.convert_to_tensor(
-                np.minimum(np.asarray(values, dtype=np.float64), self._int_max)
-                .astype(np.int64)
-                .astype(self.int_dtype)
-            )
+            values = np.asarray(values, dtype=np.float64)
+            # int64's largest value is not a float64 (it rounds up to 2**63,
+            # which no int64 holds): the ones beyond it are set as integers.
+            beyond = values >= float(self._int_max)
+            whole = np.where(beyond, 0.0, values).astype(np.int64)
+            whole[beyond] = self._int_max
+            return ops.convert_to_tensor(whole.astype(self.int_dtype))
         return self.const(values)
 
     def to_index(self, x):
@@ -279,6 +296,42 @@ class _GraphNamespace:
         value = self.to_float(whole_part)
         return value if self.frac is None else value + self.frac
 
+    def _minus_frac(self, whole_part):
+        """`whole_part - frac`, no cancellation where `whole_part >= 1`."""
+        if self.frac is None:
+            return self.to_float(whole_part)
+        return self.to_float(whole_part - 1) + self.rest
+
+    def _ahead(self, whole_part, fractions=0.0, index=None):
+        """`whole_part + fraction - frac`: the distance to a point ahead
+        whose whole part is `whole_part` steps on and whose fraction is the
+        host number `fractions` (or `fractions[index]`).
+
+        With a `ratio` n / d, counted in d-ths of a step: the whole d-ths
+        are integers and only the point's own sub-d-th is a float, so a
+        point just ahead is as precise as the point itself.
+        """
+        fractions = np.asarray(fractions, dtype=np.float64)
+
+        def pick(table, as_index=False):
+            if index is None:
+                return table.item() if not as_index else self.index_table(table)
+            if as_index:
+                return ops.take(self.index_table(table), index)
+            return ops.take(self.const(table), index)
+
+        if self.ratio is None:
+            return self._minus_frac(whole_part) + pick(fractions)
+        numerator, denominator = self.ratio
+        scaled = fractions * denominator
+        whole_dths = np.floor(scaled)
+        dths = (
+            self.to_float(whole_part) * float(denominator)
+            + self.to_float(pick(whole_dths, as_index=True) - numerator)
+            + pick(scaled - whole_dths)
+        )
+        return dths / float(denominator)
+
     def divmod(self, period):
         cycles, position, _ = self.cycle(period)
         return cycles, position
@@ -290,18 +343,14 @@ class _GraphNamespace:
         the step's fraction added last, so both ends keep their precision.
         """
         if not _is_whole(period):
-            cycles, position = self._divmod_fractional(period)
-            return cycles, position, period - position
+            return self._divmod_fractional(period)
         period = int(period)
         if not self._fits(period):
             # No step the whole part can hold reaches the first period.
             return ops.zeros_like(self.step), self.step, float(period) - self.step
         cycles = ops.floor_divide(self.whole, period)
         into = self.whole - cycles * period
-        left = self.to_float(period - into)
-        if self.frac is not None:
-            left = left - self.frac
-        return self.to_float(cycles), self._plus_frac(into), left
+        return self.to_float(cycles), self._plus_frac(into), self._ahead(period - into)
 
     def _divmod_fractional(self, period):
         # A period of n / d steps (3906.25 = 15625 / 4, 1000 / 3) is divided
@@ -319,14 +368,40 @@ class _GraphNamespace:
             scaled = (self.whole - q * numerator) * denominator
             extra = ops.floor_divide(scaled, numerator)
             cycles = self.to_float(q) * denominator + self.to_float(extra)
-            position = self.to_float(scaled - extra * numerator) / denominator
-            if self.frac is not None:
-                position = position + self.frac
-            return cycles, position
+            rem = scaled - extra * numerator  # position = rem / d, in [0, n / d)
+            if self.frac is None:
+                position = self.to_float(rem) / denominator
+                return cycles, position, self.to_float(numerator - rem) / denominator
+            return self._carry_frac(cycles, rem, numerator, denominator)
         # Any other fractional period: float division, whose rounding can
         # move a staircase step near an exact multiple (documented).
         cycles = ops.floor_divide(self.step, self.const(period))
-        return cycles, self.step - cycles * period
+        position = self.step - cycles * period
+        return cycles, position, period - position
+
+    def _carry_frac(self, cycles, rem, numerator, denominator):
+        """Adds the step's fraction to a position of `rem / d` in a period of
+        `n / d` steps, carrying into the next period where they reach it:
+        in whole (d * den)-ths when the fraction is a ratio that small."""
+        if self.ratio is not None and (
+            (numerator + denominator) * self.ratio[1] <= self._int_max
+        ):
+            num, den = self.ratio
+            # position and remaining in (d * den)-ths, both whole numbers.
+            units = rem * den + num * denominator
+            carry = units >= numerator * den
+            units = ops.where(carry, units - numerator * den, units)
+            scale = float(denominator * den)
+            return (
+                cycles + self.to_float(carry),
+                self.to_float(units) / scale,
+                self.to_float(numerator * den - units) / scale,
+            )
+        period = numerator / denominator
+        position = self.to_float(rem) / denominator + self.frac
+        carry = position >= period
+        position = ops.where(carry, position - period, position)
+        return cycles + self.to_float(carry), position, period - position
 
     def _offset(self, point):
         """`step - point` as a float whose whole part was computed exactly."""
@@ -342,7 +417,10 @@ class _GraphNamespace:
         return ops.maximum(self._offset(point), self.const(0.0))
 
     def until(self, point):
-        return ops.maximum(-self._offset(point), self.const(0.0))
+        whole, frac = _split(point)
+        if not self._fits(whole):
+            return ops.maximum(self.const(point) - self.step, self.const(0.0))
+        return ops.maximum(self._ahead(whole - self.whole, frac), self.const(0.0))
 
     def locate(self, points):
         """The number of the sorted whole `points` that are <= step (int32)."""
@@ -366,15 +444,19 @@ class _GraphNamespace:
             ops.searchsorted(self.const(points), self.step, side="left")
         )
 
-    def _evaluate(self, schedule, whole, frac):
+    def _evaluate(self, schedule, whole, frac, rest=None, ratio=None):
         if isinstance(schedule, Schedule):
-            return schedule._graph(whole, frac, self.dtype, self.int_dtype)
+            return schedule._graph(
+                whole, frac, self.dtype, self.int_dtype, rest, ratio
+            )
         value = whole if frac is None else self.to_float(whole) + frac
         return ops.cast(schedule(value), self.dtype)
 
     def schedule(self, schedule, step):
         if step is self.step:
-            return self._evaluate(schedule, self.whole, self.frac)
+            return self._evaluate(
+                schedule, self.whole, self.frac, self.rest, self.ratio
+            )
         return ops.cast(schedule(step), self.dtype)
 
     def schedule_at(self, schedule, value):
@@ -388,11 +470,15 @@ class _GraphNamespace:
             return self.schedule_at(schedule, 0)
         whole = self.whole - start
         before = whole < 0
-        frac = self.frac
+        frac, rest, ratio = self.frac, self.rest, self.ratio
         if frac is not None:
             frac = ops.where(before, ops.zeros_like(frac), frac)
+            rest = ops.where(before, ops.ones_like(rest), rest)
+        if ratio is not None:
+            ratio = (ops.where(before, ops.zeros_like(ratio[0]), ratio[0]), ratio[1])
         return self._evaluate(
-            schedule, ops.where(before, ops.zeros_like(whole), whole), frac
+            schedule, ops.where(before, ops.zeros_like(whole), whole), frac, rest,
+            ratio,
         )
 
     def schedule_epochs(self, schedule, size, staircase):
@@ -403,7 +489,28 @@ class _GraphNamespace:
             epochs, into = ops.zeros_like(self.whole), self.whole
         if staircase:
             return self._evaluate(schedule, epochs, None)
-        return self._evaluate(schedule, epochs, self._plus_frac(into) / float(size))
+        # The position in the epoch, from both of its ends (`size - into >= 1`),
+        # and as the ratio it is when the step is whole.
+        ratio = None
+        if self._integer and self._fits(size):
+            if self.frac is None:
+                ratio = (into, int(size))
+            elif self.ratio is not None and self._fits(size * self.ratio[1]):
+                # A fraction of a fraction (epochs of epochs): in finer units.
+                num, den = self.ratio
+                ratio = (into * den + num, int(size) * den)
+        if ratio is not None:
+            num, den = ratio
+            return self._evaluate(
+                schedule, epochs, self.to_float(num) / float(den),
+                self.to_float(den - num) / float(den), ratio,
+            )
+        return self._evaluate(
+            schedule,
+            epochs,
+            self._plus_frac(into) / float(size),
+            self._minus_frac(size - into) / float(size),
+        )
 
 
 _HOST_BLOCK = 65536
@@ -448,8 +555,8 @@ class Schedule(_LearningRateSchedule):
         rate = ops.broadcast_to(rate, ops.shape(flat))
         return ops.cast(ops.reshape(rate, shape), keras.config.floatx())
 
-    def _graph(self, whole, frac, dtype, int_dtype):
-        xp = _GraphNamespace(dtype, int_dtype, whole, frac)
+    def _graph(self, whole, frac, dtype, int_dtype, rest=None, ratio=None):
+        xp = _GraphNamespace(dtype, int_dtype, whole, frac, rest, ratio)
         return self._formula(xp.step, xp)
 
     def numpy(self, steps):
@@ -568,11 +675,26 @@ def offset_from(xp, points, index):
     points = np.asarray(points, dtype=np.float64)
     wholes = np.floor(np.minimum(points, 2.0**62))
     fractions = points - wholes
-    whole = xp.to_float(xp.whole - xp.take(xp.index_table(wholes), index))
+    whole = xp.whole - xp.take(xp.index_table(wholes), index)
     fraction = xp.take(xp.const(fractions), index)
     if xp.frac is not None:
-        return whole + (xp.frac - fraction)
-    return whole - fraction
+        return xp.to_float(whole) + (xp.frac - fraction)
+    return xp.to_float(whole) - fraction
+
+
+def offset_to(xp, points, index):
+    """`points[index] - step`, the distance to a point ahead, measured as
+    `offset_from` is (no cancellation from the step's fraction)."""
+    points = np.asarray(points, dtype=np.float64)
+    wholes = np.floor(np.minimum(points, 2.0**62))
+    whole = xp.take(xp.index_table(wholes), index) - xp.whole
+    ahead = xp._ahead(whole, points - wholes, index)
+    fits = wholes <= xp.largest_whole()
+    if fits.all():
+        return ahead
+    # Points beyond what the whole part holds: their float distance (far).
+    far = xp.take(xp.const(points), index) - xp.step
+    return xp.where(xp.take(xp.const(fits.astype(np.float64)), index) > 0, ahead, far)
 
 
 def _readable(value):
@@ -625,14 +747,20 @@ def exp_of_product(n, c, xp, scale=1.0):
         with np.errstate(over="ignore", under="ignore"):
             high_table = scale * np.exp(np.arange(blocks) * (block * c))
             low_table = np.exp(np.arange(block) * c)
-        whole = xp.floor(n)
+        if n is xp.step and xp.frac is not None:
+            # The step's own parts: `floor(step)` of a rounded float32 step
+            # would lose the fraction's precision.
+            whole, fraction = xp.to_float(xp.whole), xp.frac
+        else:
+            whole = xp.floor(n)
+            fraction = n - whole
         high = xp.floor(whole / block)  # a power of 2: exact
         low = whole - high * block
         looked_up = xp.take(
             xp.const(np.minimum(high_table, MAX_RATE)),
             xp.to_index(xp.minimum(high, blocks - 1.0)),
         ) * xp.take(xp.const(low_table), xp.to_index(low))
-        looked_up = looked_up * xp.exp((n - whole) * c)
+        looked_up = looked_up * xp.exp(fraction * c)
         value = xp.where(
             whole < blocks * block, looked_up, _plain_exp(n, c, scale, xp)
         )

@@ -100,9 +100,12 @@ class Cooldown(Schedule):
         # Distances to the cooldown's end, exact in their whole part;
         # clamped to `span` before the cooldown starts.
         near = xp.minimum(xp.until(self.start_step + self.decay_steps), span)
+        # The distance from the cooldown's start, measured from that start
+        # (a fractional step keeps its precision there too).
+        far = xp.minimum(xp.since(self.start_step), span) / span
         cooled = ramp(
             self.min_learning_rate, self._peak(), near / span, self.shape, xp,
-            far=(span - near) / span,
+            far=far,
         )
         before = xp.schedule(self.schedule, step)
         return xp.where(xp.until(self.start_step) > 0.0, before, cooled)

@@ -12,6 +12,7 @@ from keras_lr.schedules.base import MAX_RATE
 from keras_lr.schedules.base import Schedule
 from keras_lr.schedules.base import exp_of_product
 from keras_lr.schedules.base import offset_from
+from keras_lr.schedules.base import offset_to
 from keras_lr.schedules.power import power_of
 
 # A restart table stops at the first cycle that starts beyond any step an
@@ -141,7 +142,7 @@ def _restarts(step, xp, table, first, t_mul):
     # The step's distance from its cycle's start, and to the next start,
     # each as (whole part exactly) + (fractions).
     elapsed = offset_from(xp, table.starts, index)
-    to_end = -offset_from(xp, np.minimum(table.next_starts, _LAST_STEP), index)
+    to_end = offset_to(xp, np.minimum(table.next_starts, _LAST_STEP), index)
     # A cycle whose end no whole step can reach is measured from its start.
     reachable = xp.take(
         xp.const(table.next_starts <= min(xp.largest_whole(), _LAST_STEP)), index

@@ -378,9 +378,15 @@ class WarmupStableDecay(Schedule):
         span = float(self.decay_steps)
         # Before the decay starts, `near` is clamped to `span`: the peak.
         near = xp.minimum(xp.until(self.total_steps), span)
+        # The distance from the decay's start, measured from that start.
+        far = (
+            xp.minimum(xp.since(self.total_steps - self.decay_steps), span) / span
+            if self.decay_shape == "1-sqrt"
+            else None
+        )
         value = ramp(
             self.min_learning_rate, peak, near / span, self.decay_shape, xp,
-            far=(span - near) / span,
+            far=far,
         )
         if self.warmup_steps:
             warmup = float(self.warmup_steps)

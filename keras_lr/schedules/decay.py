@@ -10,6 +10,7 @@ rate; keras_lr's extras come after Keras's arguments.
 import math
 
 import keras
+import numpy as np
 
 from keras_lr import _validation
 from keras_lr.schedules.base import Schedule
@@ -20,6 +21,9 @@ def _check_gamma(gamma):
     return _validation.check_number(
         "gamma", gamma, minimum=0.0, maximum=1.0, open_min=True
     )
+
+
+_FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 
 
 def _power_of(rate, exponent, c, xp, scale):
@@ -304,11 +308,11 @@ class PolynomialDecay(Schedule):
             # Over the first multiple of decay_steps that is >= step (1 at
             # step 0): from (q, r) = divmod(step, decay_steps), that is q + 1
             # periods when r > 0, else q (at least 1).
-            periods, rest = xp.divmod(self.decay_steps)
+            periods, rest, to_end = xp.cycle(self.decay_steps)
             partial = rest > 0
             total = span * xp.where(partial, periods + 1.0, xp.maximum(periods, 1.0))
             remaining = xp.where(
-                partial, span - rest, xp.where(periods > 0, 0.0, span)
+                partial, to_end, xp.where(periods > 0, 0.0, span)
             )
             elapsed = step
         else:
@@ -324,9 +328,10 @@ class PolynomialDecay(Schedule):
         if self.power == 1.0:
             kept, moved = left, done
         else:
-            # A power beyond float32's range rounds to inf in the graph, and
-            # inf * log(1) is NaN; capped, every value stays the same.
-            power = min(self.power, _validation.MAX_RATE)
+            # A power beyond float32's range rounds to inf in the graph (inf *
+            # log(1) is NaN), a subnormal one to 0 (0 * log(0) is NaN): held
+            # within float32's normal numbers, every value stays the same.
+            power = min(max(self.power, _FLOAT32_TINY), _validation.MAX_RATE)
             kept = xp.power(left, power)
             # log(1 - p) from whichever of p and 1 - p is accurate.
             log_left = xp.where(done < 0.5, xp.log1p(-done), xp.log(left))

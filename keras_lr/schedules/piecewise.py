@@ -7,6 +7,7 @@ from keras_lr import _validation
 from keras_lr.schedules._shapes import cosine_factor
 from keras_lr.schedules.base import Schedule
 from keras_lr.schedules.base import offset_from
+from keras_lr.schedules.base import offset_to
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -144,7 +145,9 @@ class PiecewiseLinear(Schedule):
         elapsed = xp.minimum(
             xp.maximum(offset_from(xp, self.boundaries[:-1], lower), 0.0), span
         )
-        remaining = span - elapsed
+        remaining = xp.minimum(
+            xp.maximum(offset_to(xp, self.boundaries[1:], lower), 0.0), span
+        )
         if self.interpolation == "cosine":
             # Each weight as sin**2 of its own distance: accurate near 0 at
             # both ends of the segment.
