@@ -55,6 +55,8 @@ bench: $(DEV_STAMP)
 	$(PY) bench/bench_schedules.py
 	KERAS_BACKEND=tensorflow $(PY) bench/bench_callbacks.py
 	KERAS_BACKEND=jax $(PY) bench/bench_callbacks.py
+	KERAS_BACKEND=tensorflow $(PY) bench/bench_optimizers.py
+	KERAS_BACKEND=jax $(PY) bench/bench_optimizers.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

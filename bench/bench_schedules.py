@@ -63,6 +63,14 @@ def _later_schedules():
         )
     if "OneCycle" in names:
         named["OneCycle"] = S.OneCycle(0.1, total_steps=TOTAL)
+    if "OneCycleMomentum" in names:
+        named["OneCycleMomentum (as the rate)"] = S.OneCycle(
+            0.1, total_steps=TOTAL
+        ).momentum_schedule()
+    if "CyclicalMomentum" in names:
+        named["CyclicalMomentum (as the rate)"] = S.CyclicalLearningRate(
+            0.001, 0.1, step_size=400, mode="triangular2"
+        ).momentum_schedule()
     if "WarmupStableDecay" in names:
         named["WarmupStableDecay"] = S.WarmupStableDecay(
             0.1, total_steps=TOTAL, warmup_steps=500, decay_steps=2000,

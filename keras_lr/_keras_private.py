@@ -9,6 +9,11 @@ Keras has no public API for either, and both can move in any Keras release:
 - `print_msg`: Keras's callbacks print their verbose lines through it, to
   stdout, or to absl logging after `keras.config.disable_interactive_logging()`.
 
+And one private behaviour (`backend_optimizer_class`): on the torch backend
+`keras.optimizers.SGD(...)` and its siblings build an object of a hidden
+subclass with a faster update; keras_lr's optimizers must run the same code
+to give the same numbers.
+
 `tests/test_keras_private.py` checks that both still behave as keras_lr
 relies on; this module fails at import, naming what moved, if they are gone.
 """
@@ -26,7 +31,23 @@ except ImportError as error:  # pragma: no cover - only on a Keras that moved th
         "Update keras_lr/_keras_private.py for this Keras version."
     ) from error
 
-__all__ = ["KerasSaveable", "OptimizerState", "print_msg"]
+__all__ = [
+    "KerasSaveable",
+    "OptimizerState",
+    "backend_optimizer_class",
+    "print_msg",
+]
+
+
+def backend_optimizer_class(keras_class):
+    """The class of what `keras_class(...)` builds on this backend.
+
+    Keras's torch backend swaps each built-in optimizer class for a subclass
+    with a parallel (`torch._foreach_*`) update, in `TorchOptimizer.__new__`;
+    on TensorFlow and JAX, and for a class without such a twin, it is
+    `keras_class` itself. Nothing is initialized: only `__new__` runs.
+    """
+    return type(keras_class.__new__(keras_class))
 
 
 class OptimizerState(KerasSaveable):
@@ -52,3 +73,16 @@ class OptimizerState(KerasSaveable):
 
     def load_own_variables(self, store):
         raise NotImplementedError
+
+
+def weights_file_name(store):
+    """The path of the weights file a `load_own_variables` store reads, or
+    `None` when Keras does not say (e.g. a `.keras` archive read in memory).
+
+    Keras hands `load_own_variables` a private `H5Entry`, whose `h5_file` is
+    an h5py group of the file; nothing here fails if that changes, the name
+    is then just unknown (and `tests/test_faults.py` says so loudly).
+    """
+    group = getattr(store, "h5_file", None)
+    name = getattr(getattr(group, "file", None), "filename", None)
+    return name if isinstance(name, str) and name else None

@@ -256,3 +256,28 @@ def check_name(name, value):
     if not isinstance(value, str) or not value:
         _fail(name, "a non-empty string", value, TypeError)
     return value
+
+
+def stored_value(store, key):
+    """The number saved under `key` in a weights store, as a Python number
+    of the stored kind (so that the checks above see a bool as a bool, and
+    echo the value plainly), or a Keras-style error.
+
+    A callback's state in a weights file is one scalar per key; anything
+    else (an array, a string, an edited dtype) is refused here.
+    """
+    array = np.asarray(store[key])
+    if array.shape != () or array.dtype.kind not in "biuf":
+        _fail(key, "a single number", array, TypeError)
+    return array[()].item()
+
+
+def invalid_state(what, source, error):
+    """The error for state read back from a file that its checks refused.
+
+    `source` is the file's path, or `None` when unknown.
+    """
+    where = "a weights file" if source is None else f"the weights file {source!r}"
+    return ValueError(
+        f"The {what} saved in {where} is invalid, so it was not loaded: {error}"
+    )

@@ -28,6 +28,7 @@ import time
 import keras
 import numpy as np
 
+from keras_lr import optimizers
 from keras_lr import schedules
 from keras_lr.callbacks import LearningRateLogger
 from keras_lr.callbacks import ReduceLROnPlateau
@@ -200,10 +201,16 @@ class Run:
     learning_rate: keras.optimizers.schedules.LearningRateSchedule
     optimizer: str = "SGD"
     callbacks: tuple = ()
+    #: SGD's momentum: 0.9, or a schedule (one_cycle's, as PyTorch cycles it).
+    momentum: object = 0.9
 
     def build_optimizer(self):
         if self.optimizer == "AdamW":
             return keras.optimizers.AdamW(learning_rate=self.learning_rate)
+        if not isinstance(self.momentum, float):
+            return optimizers.SGD(
+                learning_rate=self.learning_rate, momentum=self.momentum
+            )
         return keras.optimizers.SGD(
             learning_rate=self.learning_rate, momentum=0.9
         )
@@ -271,7 +278,8 @@ def make_run(name, steps_per_epoch, epochs):
             name, schedules.CyclicalLearningRate(PEAK / 10, PEAK, step_size)
         )
     if name == "one_cycle":
-        return Run(name, schedules.OneCycle(PEAK, total_steps=total))
+        rate = schedules.OneCycle(PEAK, total_steps=total)
+        return Run(name, rate, momentum=rate.momentum_schedule())
     if name == "warmup_cosine_adamw":
         cosine = schedules.CosineAnnealing(ADAMW_PEAK, max(1, total - warmup))
         return Run(name, schedules.Warmup(cosine, warmup), optimizer="AdamW")
@@ -585,8 +593,9 @@ def compare(
 
     rows = summary_rows(results, target)
     heading = (
-        f"{description}; {model}, SGD with momentum 0.9 (AdamW for "
-        f"warmup_cosine_adamw), batch {BATCH_SIZE}, {epochs} epochs, seed {seed}."
+        f"{description}; {model}, SGD with momentum 0.9 (cycled for "
+        f"one_cycle, AdamW for warmup_cosine_adamw), batch {BATCH_SIZE}, "
+        f"{epochs} epochs, seed {seed}."
     )
     write_summary(rows, out, target, heading)
     from keras_lr.plot import plot_comparison

@@ -2,12 +2,14 @@
 
 import contextlib
 import math
+import os
 
 import keras
 import numpy as np
 
 from keras_lr import _validation
 from keras_lr.callbacks import _optimizer_rate
+from keras_lr.schedules.base import evaluate
 from keras_lr.schedules.piecewise import Constant
 from keras_lr.schedules.wrappers import Epochs
 from keras_lr.schedules.wrappers import Warmup
@@ -30,9 +32,15 @@ class RangeTestResult:
         self.smoothed_losses = np.asarray(smoothed_losses, dtype=np.float64)
 
     def __repr__(self):
+        # A repr must not raise: a test that diverged at once has no
+        # suggestion, and says so.
+        try:
+            suggestion = f"{self.suggestion():.3g}"
+        except ValueError:
+            suggestion = None
         return (
             f"RangeTestResult(steps={len(self.learning_rates)}, "
-            f"suggestion={self.suggestion():.3g})"
+            f"suggestion={suggestion})"
         )
 
     def suggestion(self, method="steepest"):
@@ -186,7 +194,9 @@ def find_learning_rate(
     variables, the optimizer's variables (step count and slots included),
     its learning rate and its compiled train function exactly (on JAX the
     next `fit` compiles it again): a `fit` after the test is identical to
-    one without it.
+    one without it. A scheduled momentum, `beta_1` or weight decay
+    (`keras_lr.optimizers`) holds, during the test, the value a fresh
+    optimizer's first update would use, and is restored afterwards.
 
     ```python
     t = step / (num_steps - 1)
@@ -211,6 +221,13 @@ def find_learning_rate(
     variables are created in that scope); calling it inside the scope of
     another strategy is refused before anything changes.
 
+    Memory: array inputs are drawn one batch at a time (in passes over the
+    data, each in a fresh order with `shuffle`), so the test holds the data,
+    a batch and a rate and two losses per step, whatever `num_steps` is.
+    Sizes it could not hold are refused up front: `num_steps` above
+    1,000,000, or a batch larger than the machine's memory. Empty or
+    mismatched `x` and `y` get a `ValueError` naming them.
+
     Args:
         model: a built, compiled Keras model.
         x: NumPy arrays (or a dict or list of them) or a `tf.data.Dataset`
@@ -221,14 +238,15 @@ def find_learning_rate(
         start_lr: the first rate, > 0.
         end_lr: the last rate, > `start_lr`.
         num_steps: the number of steps (batches, or real updates under
-            gradient accumulation), >= 3.
+            gradient accumulation), from 3 to 1,000,000.
         mode: `"exponential"` or `"linear"`.
         smoothing: the moving average factor, in [0, 1).
         divergence_threshold: stop once the smoothed loss exceeds this many
             times its best, > 1.
         shuffle: draw array batches in a random order (from a private
             generator, so the global random state is not touched).
-        seed: the seed of that generator, for a repeatable test.
+        seed: the seed of that generator (a non-negative integer), for a
+            repeatable test.
         verbose: Keras's `verbose` for `fit`.
 
     Returns:
@@ -270,6 +288,31 @@ def find_learning_rate(
         "divergence_threshold", divergence_threshold, minimum=1.0, open_min=True
     )
     batch_size = _validation.check_positive_int("batch_size", batch_size)
+    shuffle = _validation.check_bool("shuffle", shuffle)
+    if seed is not None:
+        seed = _validation.check_non_negative_int("seed", seed)
+    if not (verbose == "auto" and isinstance(verbose, str)) and not (
+        isinstance(verbose, (int, np.integer)) and verbose in (0, 1, 2)
+    ):
+        raise ValueError(
+            'Argument `verbose` must be "auto", 0, 1 or 2. '
+            f"Received: verbose={verbose!r}"
+        )
+    if num_steps > MAX_NUM_STEPS:
+        raise ValueError(
+            f"Argument `num_steps` must be at most {MAX_NUM_STEPS} (the test "
+            "keeps a rate and two losses for every step). "
+            f"Received: num_steps={num_steps!r}"
+        )
+    if _is_tf_dataset(x):
+        if y is not None:
+            raise ValueError(
+                "Argument `y` must be None when `x` is a tf.data.Dataset, "
+                f"whose elements hold the targets. Received: y={y!r}"
+            )
+        data = x
+    else:
+        data = _ArrayData(x, y, batch_size, shuffle, seed)
     if getattr(model, "optimizer", None) is None or not model.compiled:
         raise ValueError("The model must be compiled before the range test.")
     if not model.built:
@@ -299,6 +342,15 @@ def find_learning_rate(
         saved_function = None
     saved_history = getattr(model, "history", None)
     saved_steps_per_execution = model.steps_per_execution
+    # A scheduled momentum, beta_1 or weight decay (keras_lr.optimizers)
+    # would move during the sweep; it holds the value of a fresh
+    # optimizer's first update instead, as PyTorch's param group holds the
+    # momentum a cyclical scheduler set at its start.
+    saved_schedules = dict(getattr(optimizer, "hyperparameter_schedules", None) or {})
+    held = {
+        name: float(evaluate(schedule, _optimizer_rate.schedule_steps(optimizer, [0]))[0])
+        for name, schedule in saved_schedules.items()
+    }
 
     # The sweep is a warmup from `start_lr` to a constant `end_lr`.
     sweep = Warmup(
@@ -317,13 +369,16 @@ def find_learning_rate(
         # Set the attribute directly: Keras's setter would stop tracking a
         # float rate's variable, changing the optimizer's variable list.
         object.__setattr__(optimizer, "_learning_rate", per_batch)
+        for name, value in held.items():
+            setattr(optimizer, name, value)
         model.train_function = None
         # One loss per batch needs one batch per execution.
         model.steps_per_execution = 1
-        _fit(model, x, y, batch_size, num_steps * accumulation, shuffle, seed,
-             recorder, verbose)
+        _fit(model, data, num_steps * accumulation, recorder, verbose)
     finally:
         object.__setattr__(optimizer, "_learning_rate", saved_rate)
+        for name, schedule in saved_schedules.items():
+            setattr(optimizer, name, schedule)
         model.train_function = saved_function
         model.history = saved_history
         model.steps_per_execution = saved_steps_per_execution
@@ -336,29 +391,182 @@ def find_learning_rate(
     return RangeTestResult(rates, recorder.losses, recorder.smoothed)
 
 
-def _fit(model, x, y, batch_size, num_steps, shuffle, seed, recorder, verbose):
-    if _is_tf_dataset(x):
+def _fit(model, data, num_batches, recorder, verbose):
+    if _is_tf_dataset(data):
         model.fit(
-            x.repeat(), epochs=1, steps_per_epoch=num_steps, shuffle=False,
+            data.repeat(), epochs=1, steps_per_epoch=num_batches, shuffle=False,
             callbacks=[recorder], verbose=verbose,
         )
         return
-    arrays = keras.tree.flatten((x, y))
-    size = len(arrays[0])
-    needed = num_steps * batch_size
-    rng = np.random.default_rng(seed)
-    passes = [
-        rng.permutation(size) if shuffle else np.arange(size)
-        for _ in range(math.ceil(needed / size))
-    ]
-    index = np.concatenate(passes)[:needed]
-    take = lambda a: None if a is None else np.asarray(a)[index]  # noqa: E731
-    model.fit(
-        keras.tree.map_structure(take, x),
-        None if y is None else keras.tree.map_structure(take, y),
-        batch_size=batch_size, epochs=1, shuffle=False,
-        callbacks=[recorder], verbose=verbose,
+    # `shuffle=False`: Keras would otherwise shuffle the order of the batches.
+    model.fit(_Batches(data, num_batches), epochs=1, shuffle=False,
+              callbacks=[recorder], verbose=verbose)
+
+
+#: The most steps a range test takes: it keeps a rate and two losses per step.
+MAX_NUM_STEPS = 1_000_000
+
+
+class _ArrayData:
+    """Arrays given to the test, checked, with how to draw batches of them."""
+
+    def __init__(self, x, y, batch_size, shuffle, seed):
+        self.x = _input_arrays("x", x)
+        self.y = None if y is None else _input_arrays("y", y)
+        self.size = _common_length(self.x, self.y)
+        _check_batch_memory(self.x, self.y, batch_size)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        # Drawn once, so that a pass drawn again is the same pass (with
+        # `seed=None` too).
+        self.seed = np.random.SeedSequence(seed)
+
+
+class _Batches(keras.utils.PyDataset):
+    """The test's batches from arrays, each drawn when Keras asks for it.
+
+    The samples are taken in passes over the data, each pass in the order of
+    a fresh `rng.permutation(len(x))` (or in order without `shuffle`), from
+    one `numpy.random.default_rng(seed)`; batch `i` holds the samples at
+    positions `i * batch_size` to `(i + 1) * batch_size` of that sequence of
+    passes (a batch can span two passes). Only the passes the current batch
+    needs are kept, so memory is the data plus a batch, whatever `num_steps`
+    is. Floats are cast to `keras.config.floatx()`, as Keras casts arrays
+    given to `fit`.
+    """
+
+    def __init__(self, data, num_batches):
+        super().__init__()
+        self._data = data
+        self._num_batches = num_batches
+        self._x, self._y, self._size = data.x, data.y, data.size
+        self._batch_size = data.batch_size
+        self._restart()
+
+    def _restart(self):
+        self._rng = np.random.default_rng(self._data.seed)
+        self._passes = {}
+        self._drawn = 0
+
+    def _pass(self, number):
+        if number < self._drawn and number not in self._passes:
+            self._restart()  # only when Keras goes back (a peek at batch 0)
+        while self._drawn <= number:
+            order = self._rng.permutation(self._size) if self._data.shuffle else None
+            # A batch asks for its passes in order: those before `number`
+            # are drawn (the generator must pass them) but not kept.
+            if self._drawn == number:
+                self._passes[number] = order
+            self._drawn += 1
+        return self._passes[number]
+
+    @property
+    def num_batches(self):
+        return self._num_batches
+
+    def __getitem__(self, index):
+        start = index * self._batch_size
+        stop = start + self._batch_size
+        first, last = start // self._size, (stop - 1) // self._size
+        for number in [n for n in self._passes if n < first]:
+            del self._passes[number]
+        pieces = []
+        for number in range(first, last + 1):
+            low = max(start - number * self._size, 0)
+            high = min(stop - number * self._size, self._size)
+            order = self._pass(number)
+            pieces.append(np.arange(low, high) if order is None else order[low:high])
+        rows = np.concatenate(pieces)
+        take = lambda array: _as_floatx(array[rows])  # noqa: E731
+        x = keras.tree.map_structure(take, self._x)
+        if self._y is None:
+            return (x,)
+        return x, keras.tree.map_structure(take, self._y)
+
+
+def _input_arrays(name, value):
+    """`value` (an array, or a dict, list or tuple of them) as NumPy arrays,
+    or a Keras-style error naming `name`."""
+    if value is None:
+        raise TypeError(
+            f"Argument `{name}` must be an array, a dict, list or tuple of "
+            "arrays, or (for `x`) a tf.data.Dataset. "
+            f"Received: {name}=None"
+        )
+
+    def convert(leaf):
+        try:
+            array = np.asarray(leaf)
+        except Exception as error:
+            raise TypeError(
+                f"Argument `{name}` must hold arrays. Received: {name} holding "
+                f"{type(leaf).__name__} ({error})"
+            ) from None
+        if array.ndim == 0:
+            raise ValueError(
+                f"Argument `{name}` must hold arrays with a first axis of "
+                f"samples. Received: {name} holding an array of shape ()"
+            )
+        return array
+
+    return keras.tree.map_structure(convert, value)
+
+
+def _common_length(x, y):
+    lengths = {
+        name: sorted({len(leaf) for leaf in keras.tree.flatten(value)})
+        for name, value in (("x", x), ("y", y)) if value is not None
+    }
+    for name, found in lengths.items():
+        if len(found) > 1:
+            raise ValueError(
+                f"Argument `{name}` must hold arrays of one number of samples. "
+                f"Received: {name} holding arrays of {found} samples"
+            )
+    size = lengths["x"][0]
+    if "y" in lengths and lengths["y"][0] != size:
+        raise ValueError(
+            "Arguments `x` and `y` must hold the same number of samples. "
+            f"Received: x with {size}, y with {lengths['y'][0]}"
+        )
+    if size == 0:
+        raise ValueError(
+            "Argument `x` must hold at least one sample. Received: x with 0 samples"
+        )
+    return size
+
+
+def _check_batch_memory(x, y, batch_size):
+    """Refuse a batch larger than this machine's memory, before any work."""
+    leaves = keras.tree.flatten(x) + ([] if y is None else keras.tree.flatten(y))
+    # Each sample's values, and its index in the batch.
+    per_sample = 8 + sum(
+        leaf.dtype.itemsize * int(np.prod(leaf.shape[1:])) for leaf in leaves
     )
+    needed = batch_size * per_sample
+    available = _physical_memory()
+    if available is not None and needed > available:
+        raise ValueError(
+            "Argument `batch_size` must give batches that fit in memory: a "
+            f"batch of {batch_size} samples takes {needed / 2**30:.3g} GiB, this "
+            f"machine has {available / 2**30:.3g} GiB. "
+            f"Received: batch_size={batch_size!r}"
+        )
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        return None
+
+
+def _as_floatx(array):
+    if np.issubdtype(array.dtype, np.floating) and array.dtype != np.dtype(
+        keras.config.floatx()
+    ):
+        return array.astype(keras.config.floatx())
+    return array
 
 
 def _strategy_scope(model):

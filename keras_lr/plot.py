@@ -6,14 +6,48 @@ from keras_lr import _validation
 from keras_lr.schedules.base import evaluate
 
 
+#: The most steps a plot evaluates: every step is evaluated and drawn, and
+#: 10 million take about 10 s and 1.5 GB (the `keras-lr` command's bound).
+MAX_PLOT_STEPS = 10_000_000
+
+
+def _step_count(steps):
+    """A number of steps to plot, a positive integer within the bound."""
+    count = _validation.check_positive_int("steps", steps)
+    if count > MAX_PLOT_STEPS:
+        raise ValueError(
+            f"Argument `steps` must be at most {MAX_PLOT_STEPS:,} (every step "
+            f"is evaluated and drawn). Received: steps={steps!r}"
+        )
+    return count
+
+
 def _steps(steps):
-    if isinstance(steps, (int, np.integer)):
-        if steps < 1:
-            raise ValueError(
-                f"Argument `steps` must be a positive integer. Received: steps={steps}"
-            )
-        return np.arange(int(steps))
-    return np.asarray(steps)
+    """`steps` (a count from 0, or the steps themselves) as a checked array."""
+    if isinstance(steps, (bool, np.bool_)) or steps is None:
+        raise TypeError(
+            "Argument `steps` must be a positive integer or a 1-D array of "
+            f"steps. Received: steps={steps!r}"
+        )
+    if isinstance(steps, (int, np.integer, float, np.floating)):
+        return np.arange(_step_count(steps))
+    array = np.asarray(steps)
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.number) or (
+        np.issubdtype(array.dtype, np.complexfloating)
+    ):
+        raise TypeError(
+            "Argument `steps` must be a positive integer or a 1-D array of "
+            f"steps. Received: steps={steps!r}"
+        )
+    if array.ndim != 1 or not array.size or array.size > MAX_PLOT_STEPS or not (
+        np.isfinite(array).all()
+    ):
+        raise ValueError(
+            "Argument `steps` must be a positive integer or a non-empty 1-D "
+            f"array of at most {MAX_PLOT_STEPS:,} finite steps. "
+            f"Received: steps={steps!r}"
+        )
+    return array
 
 
 def plot_schedule(schedule_or_mapping, steps, ax=None, log_scale=False):
@@ -44,6 +78,7 @@ def plot_schedule(schedule_or_mapping, steps, ax=None, log_scale=False):
     import matplotlib.pyplot as plt
 
     steps = _steps(steps)
+    log_scale = _validation.check_bool("log_scale", log_scale)
     if hasattr(schedule_or_mapping, "items"):
         series = dict(schedule_or_mapping)
     else:
@@ -118,7 +153,7 @@ def plot_rate_over_parameters(schedule, steps, extent=3.0, resolution=121):
     """
     import matplotlib.pyplot as plt
 
-    total = _validation.check_positive_int("steps", steps)
+    total = _step_count(steps)
     # A polar grid keeps the plane round, so every terrace is a full ring.
     radius, angle = np.meshgrid(
         np.linspace(0.0, extent, resolution),
@@ -158,10 +193,12 @@ def plot_rate_surface(schedule, steps, steps_per_epoch):
     """
     import matplotlib.pyplot as plt
 
-    total = _validation.check_positive_int("steps", steps)
+    total = _step_count(steps)
     steps_per_epoch = _validation.check_positive_int(
         "steps_per_epoch", steps_per_epoch
     )
+    # The grid is epochs x steps_per_epoch points.
+    _validation.check_not_above("steps_per_epoch", steps_per_epoch, "steps", total)
     epochs = -(-total // steps_per_epoch)
     epoch, batch = np.meshgrid(np.arange(epochs), np.arange(steps_per_epoch))
     rate = evaluate(schedule, epoch * steps_per_epoch + batch)

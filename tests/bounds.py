@@ -57,6 +57,8 @@ def bounds(schedule):
         return _span(
             initial, schedule.maximal_learning_rate, initial / schedule.final_div_factor
         )
+    if kind in (S.CyclicalMomentum, S.OneCycleMomentum):
+        return schedule.base_momentum, schedule.max_momentum
     if kind is S.WarmupStableDecay:
         return _span(
             schedule.initial_learning_rate,
@@ -89,12 +91,16 @@ def assert_within(values, schedule, float32=False):
     """Every value finite and within `bounds(schedule)`.
 
     `float32`: the values are float32 (a graph's output), so the bounds are
-    taken as float32 rounds them, one ulp wider.
+    taken as float32 rounds them, one ulp wider; a lower bound below
+    float32's smallest normal number may read 0 (TensorFlow's CPU kernels
+    flush subnormal results to zero).
     """
     values = np.asarray(values, dtype=np.float64)
     low, high = bounds(schedule)
     if float32:
         low = max(float(np.nextafter(np.float32(low), np.float32(-np.inf))), 0.0)
+        if low < np.finfo(np.float32).tiny:
+            low = 0.0
         high32 = np.float32(high)  # may round up, to MAX_RATE at most
         if high32 < np.float32(MAX_RATE):
             high = float(np.nextafter(high32, np.float32(np.inf)))

@@ -182,6 +182,19 @@ SCHEDULES.update({
     ),
 })
 
+# The momentum that pairs with a cycle (issue 12): schedules of a momentum
+# or beta_1, held to the same contract.
+SCHEDULES.update({
+    "one_cycle_momentum_three_phase_linear": lambda: S.OneCycleMomentum(
+        7001, 0.8, 0.95, pct_start=0.37, anneal_strategy="linear",
+        three_phase=True,
+    ),
+    "cyclical_momentum_asymmetric_exp_range": lambda: S.CyclicalMomentum(
+        0.8, 0.9, step_size=30, step_size_down=17, mode="exp_range",
+        gamma=0.9997,
+    ),
+})
+
 # Catalogue parity (issue 13): one case per new class, the new options of
 # existing classes folded into them (Warmup's polynomial overlay, the cosine
 # exponent, PiecewiseLinear's cosine). The short seams fall inside the steps

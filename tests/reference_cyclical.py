@@ -8,7 +8,9 @@ it. Each returns the rates used by updates `0..n-1`: the rate after `s`
 calls of `scheduler.step()` is the one update `s` uses.
 
 `tests/torch_parity.py` checks the PyTorch references against PyTorch
-itself (`torch_checks`), with any Python that has torch and numpy.
+itself (`torch_checks`, and `torch_momentum_checks` for the momentum that
+`CyclicLR` and `OneCycleLR` cycle), with any Python that has torch and
+numpy.
 """
 
 import math
@@ -91,6 +93,69 @@ def torch_one_cycle_lr(
             if step_num <= end_step or i == len(phases) - 1:
                 pct = (step_num - start_step) / (end_step - start_step)
                 result.append(anneal(rates[start], rates[end], pct))
+                break
+            start_step = end_step
+    return np.array(result)
+
+
+def torch_cyclic_momentum(base_momentum, max_momentum, step_size_up, step_size_down,
+                          mode, gamma, n):
+    """The momentum `CyclicLR(cycle_momentum=True)` sets as a side effect of
+    `get_lr` at `last_epoch = 0..n-1`: the momentum update `s` uses."""
+    step_size_down = step_size_up if step_size_down is None else step_size_down
+    total_size = float(step_size_up) + float(step_size_down)
+    step_ratio = float(step_size_up) / total_size
+    scale_fn, scale_mode = {
+        "triangular": (lambda x: 1.0, "cycle"),
+        "triangular2": (lambda x: 1 / (2.0 ** (x - 1)), "cycle"),
+        "exp_range": (lambda x: gamma**x, "iterations"),
+    }[mode]
+    momenta = []
+    for last_epoch in range(n):
+        cycle = math.floor(1 + last_epoch / total_size)
+        x = 1.0 + last_epoch / total_size - cycle
+        if x <= step_ratio:
+            scale_factor = x / step_ratio
+        else:
+            scale_factor = (x - 1) / (step_ratio - 1)
+        base_height = (max_momentum - base_momentum) * scale_factor
+        scaled = cycle if scale_mode == "cycle" else last_epoch
+        momenta.append(max_momentum - base_height * scale_fn(scaled))
+    return np.array(momenta)
+
+
+def torch_one_cycle_momentum(
+    base_momentum, max_momentum, total_steps, pct_start, anneal_strategy,
+    three_phase, n,
+):
+    """The momentum `OneCycleLR(cycle_momentum=True).get_lr` sets at
+    `last_epoch = 0..n-1`, `n <= total_steps`: each phase anneals from its
+    `start_momentum` to its `end_momentum` with the rate's `pct`."""
+    values = {"max_momentum": max_momentum, "base_momentum": base_momentum}
+    if three_phase:
+        phases = [
+            (float(pct_start * total_steps) - 1, "max_momentum", "base_momentum"),
+            (float(2 * pct_start * total_steps) - 2, "base_momentum", "max_momentum"),
+            (total_steps - 1, "max_momentum", "max_momentum"),
+        ]
+    else:
+        phases = [
+            (float(pct_start * total_steps) - 1, "max_momentum", "base_momentum"),
+            (total_steps - 1, "base_momentum", "max_momentum"),
+        ]
+
+    def anneal(start, end, pct):
+        if anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    result = []
+    for step_num in range(n):
+        start_step = 0.0
+        for i, (end_step, start, end) in enumerate(phases):
+            if step_num <= end_step or i == len(phases) - 1:
+                pct = (step_num - start_step) / (end_step - start_step)
+                result.append(anneal(values[start], values[end], pct))
                 break
             start_step = end_step
     return np.array(result)
@@ -239,4 +304,45 @@ def torch_checks(torch):
             [40, 200], 500,
         ),
     )
+    return checks
+
+
+def torch_momentum_checks(torch):
+    """`{name: (make_scheduler, optimizer, expected)}`: the momentum that
+    `tests/torch_parity.py` reads back from PyTorch's optimizer after each
+    scheduler step, SGD's `momentum` (`optimizer="sgd"`) or Adam's
+    `betas[0]` (`"adam"`)."""
+    S = torch.optim.lr_scheduler
+    checks = {}
+    for mode, gamma in (("triangular", 1.0), ("triangular2", 1.0), ("exp_range", 0.999)):
+        for down in (None, 37, 250):
+            for kind in ("sgd", "adam"):
+                checks[f"CyclicLR momentum {kind} {mode} down={down}"] = (
+                    lambda o, mode=mode, gamma=gamma, down=down: S.CyclicLR(
+                        o, 0.001, 0.01, step_size_up=100, step_size_down=down,
+                        mode=mode, gamma=gamma, base_momentum=0.8, max_momentum=0.9,
+                    ),
+                    kind,
+                    torch_cyclic_momentum(0.8, 0.9, 100, down, mode, gamma, 2000),
+                )
+    for three_phase in (False, True):
+        for strategy in ("cos", "linear"):
+            for total, pct in ((1000, 0.3), (1001, 0.37), (150, 0.25)):
+                for kind in ("sgd", "adam"):
+                    checks[
+                        f"OneCycleLR momentum {kind} {strategy} three={three_phase} "
+                        f"{total} {pct}"
+                    ] = (
+                        lambda o, s=strategy, t=three_phase, total=total, pct=pct: (
+                            S.OneCycleLR(
+                                o, 0.1, total_steps=total, pct_start=pct,
+                                anneal_strategy=s, three_phase=t,
+                                base_momentum=0.85, max_momentum=0.95,
+                            )
+                        ),
+                        kind,
+                        torch_one_cycle_momentum(
+                            0.85, 0.95, total, pct, strategy, three_phase, total
+                        ),
+                    )
     return checks

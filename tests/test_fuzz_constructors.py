@@ -107,6 +107,8 @@ PLAUSIBLE = {
     "schedules": st.lists(inner, min_size=2, max_size=3),
     "scale": st.floats(0.0, 1.0),
     "plateau_state": st.none(),
+    "base_momentum": st.floats(0.0, 1.0),
+    "max_momentum": st.floats(0.0, 1.0),
 }
 
 CLASSES = list(S.ALL_SCHEDULES) + [ReducedSchedule]

@@ -108,3 +108,18 @@ def test_no_other_module_imports_keras_src():
         and re.search(r"^\s*(from|import) keras\.src", path.read_text(), re.M)
     ]
     assert offenders == []
+
+
+def test_backend_optimizer_class_is_what_keras_builds():
+    """keras_lr.optimizers run the update of the class Keras really builds
+    (on torch a hidden subclass with a `torch._foreach_*` update)."""
+    for keras_class in (keras.optimizers.SGD, keras.optimizers.Adam,
+                        keras.optimizers.Lamb):
+        twin = _keras_private.backend_optimizer_class(keras_class)
+        assert type(keras_class(0.1)) is twin
+        assert issubclass(twin, keras_class)
+        if keras.backend.backend() == "torch" and keras_class is not keras.optimizers.Lamb:
+            assert twin is not keras_class
+            assert "_parallel_update_step" in vars(twin)
+        else:
+            assert twin is keras_class

@@ -122,6 +122,10 @@ def test_issue_examples_are_fixed():
     # A power that rounds to inf in float32 (NaN at step 0: inf * log(1)).
     steep = S.PolynomialDecay(0.0, 1, power=3.4028235677973366e38)
     np.testing.assert_allclose(_graph(steep, [0, 1, 2]), [0.0, 1e-4, 1e-4], rtol=1e-6)
+    # Keras's alpha far above 1: the rise starts at the initial rate itself
+    # (1.5 % below it, lost in the minimum's rounding, before).
+    rising = S.CosineDecay(1.3984780575189016e-281, 1, alpha=138601581297207.0)
+    assert rising.numpy(0) == pytest.approx(1.3984780575189016e-281, rel=1e-12)
     # A subnormal power, 0 in float32 (NaN at step 1: 0 * log(0)).
     flat = S.PolynomialDecay(0.0, 1, power=5e-324)
     np.testing.assert_allclose(_graph(flat, [0, 1, 2]), [0.0, 1e-4, 1e-4], rtol=1e-6)

@@ -65,12 +65,38 @@ CHECKS = {
 }
 
 
+def torch_momenta(make_scheduler, kind, n):
+    """The momentum each of `n` updates used: SGD's `momentum` or Adam's
+    `betas[0]`, read before the update, as `torch_rates` reads the rate."""
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    if kind == "sgd":
+        optimizer = torch.optim.SGD([parameter], lr=0.1, momentum=0.9)
+    else:
+        optimizer = torch.optim.Adam([parameter], lr=0.1, betas=(0.9, 0.999))
+    scheduler = make_scheduler(optimizer)
+    momenta = []
+    for _ in range(n):
+        group = optimizer.param_groups[0]
+        momenta.append(group["momentum"] if kind == "sgd" else group["betas"][0])
+        optimizer.step()
+        scheduler.step()
+    return np.array(momenta)
+
+
+def _difference(actual, expected):
+    return np.max(np.abs(actual - expected) / np.maximum(np.abs(expected), 1e-12))
+
+
 def main():
     worst = 0.0
     checks = {**CHECKS, **reference_cyclical.torch_checks(torch)}
     for name, (make, base_lr, expected) in checks.items():
-        actual = torch_rates(make, base_lr, len(expected))
-        error = np.max(np.abs(actual - expected) / np.maximum(np.abs(expected), 1e-12))
+        error = _difference(torch_rates(make, base_lr, len(expected)), expected)
+        worst = max(worst, error)
+        print(f"{name:52s} max relative difference {error:.2e}")
+    momentum_checks = reference_cyclical.torch_momentum_checks(torch)
+    for name, (make, kind, expected) in momentum_checks.items():
+        error = _difference(torch_momenta(make, kind, len(expected)), expected)
         worst = max(worst, error)
         print(f"{name:52s} max relative difference {error:.2e}")
     print(f"torch {torch.__version__}: {'OK' if worst < 1e-9 else 'MISMATCH'}")

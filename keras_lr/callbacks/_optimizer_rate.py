@@ -158,3 +158,47 @@ def rate_snapshot(optimizer):
         return np.full(np.shape(steps), value, dtype=np.float64)
 
     return rates
+
+
+def momentum_name(optimizer):
+    """The name of the optimizer's momentum-like hyperparameter, or None.
+
+    `"momentum"` for SGD (and RMSprop), `"beta_1"` for the Adam family,
+    Lion and Lamb: the one PyTorch's `cycle_momentum` drives (SGD's
+    `momentum`, Adam's `betas[0]`). Read without evaluating anything.
+    """
+    schedulable = getattr(type(optimizer), "schedulable", None)
+    if schedulable:  # a keras_lr optimizer: reading it could evaluate a schedule
+        return schedulable[0]
+    for name in ("beta_1", "momentum"):
+        if isinstance(getattr(optimizer, name, None), (int, float)):
+            return name
+    return None
+
+
+def hyperparameter(optimizer, name):
+    """What the hyperparameter `name` holds: a schedule, a float or None.
+
+    A keras_lr optimizer's schedule as given (no device read), a float as
+    Keras's optimizers keep it (a Python float attribute).
+    """
+    schedules = getattr(optimizer, "hyperparameter_schedules", None) or {}
+    if name in schedules:
+        return schedules[name]
+    value = getattr(optimizer, name, None)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+        return None
+    return float(value)
+
+
+def hyperparameter_snapshot(optimizer, name):
+    """A function `steps -> float64 values` of the hyperparameter `name`.
+
+    A schedule is evaluated on the host where the optimizer evaluates it,
+    the learning rate's step (`schedule_steps`); a float is constant.
+    """
+    value = hyperparameter(optimizer, name)
+    if isinstance(value, _LearningRateSchedule):
+        return lambda steps: evaluate(value, schedule_steps(optimizer, steps))
+    return lambda steps: np.full(np.shape(steps), value, dtype=np.float64)
+

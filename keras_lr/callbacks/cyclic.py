@@ -9,6 +9,7 @@ import numpy as np
 
 from keras_lr import _validation
 from keras_lr._keras_private import OptimizerState
+from keras_lr._keras_private import weights_file_name
 from keras_lr.callbacks import _optimizer_rate
 from keras_lr.callbacks.scheduler import LearningRateScheduler
 
@@ -240,10 +241,19 @@ class _CycleState(OptimizerState):
         callback = self.callback() if self.callback is not None else None
         if callback is None or "cycle_start" not in set(store.keys()):
             return
-        callback._set_cycle(
-            float(np.asarray(store["base_lr"])),
-            float(np.asarray(store["max_lr"])),
-            float(np.asarray(store["step_size"])),
-        )
-        start = int(np.asarray(store["cycle_start"]))
-        callback.cycle_start = None if start < 0 else start
+        # Checked as the constructor checks them, all before any is set: a
+        # corrupted or edited file is refused whole.
+        try:
+            start = _validation.stored_value(store, "cycle_start")
+            if start != -1:  # -1 is how `None` (start at the next batch) is saved
+                start = _validation.check_non_negative_int("cycle_start", start)
+            callback._set_cycle(
+                _validation.stored_value(store, "base_lr"),
+                _validation.stored_value(store, "max_lr"),
+                _validation.stored_value(store, "step_size"),
+            )
+        except (ValueError, TypeError) as error:
+            raise _validation.invalid_state(
+                "CyclicLR cycle", weights_file_name(store), error
+            ) from None
+        callback.cycle_start = None if start == -1 else start

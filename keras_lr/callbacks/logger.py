@@ -2,15 +2,22 @@
 
 import itertools
 import os
+import re
 import socket
 import time
+import weakref
 
 import keras
 import numpy as np
 from tensorboard.compat.proto import event_pb2
 
 from keras_lr import _validation
+from keras_lr._keras_private import OptimizerState
 from keras_lr.callbacks import _optimizer_rate
+
+# The attribute of the optimizer through which a weights file being written
+# makes the loggers write what they have not written yet (see `_Flush`).
+_FLUSH_ATTRIBUTE = "_keras_lr_logger_flush"
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -47,11 +54,30 @@ class LearningRateLogger(keras.callbacks.Callback):
     with `steps_per_execution > 1`, with `gradient_accumulation_steps`, and
     under `tf.distribute.MirroredStrategy`.
 
+    Crashes and resumes: every applied step is in the event file before
+    any weights file that holds it is written (a backup or checkpoint
+    written mid-epoch makes the logger write the epoch's steps so far), and
+    each `fit` starts with TensorBoard's restart marker (a `SessionLog.START`
+    event) at its first step. A job killed after logging steps its last
+    backup does not hold, and resumed from that backup, logs those steps
+    again; TensorBoard then drops the orphaned points of the run at that
+    step or later (Keras's `TensorBoard` events in the same run included),
+    so each applied step shows once. Event files are named in creation
+    order, so TensorBoard reads them in the order they were written.
+
     Events go to `<log_dir>/train`, the run layout of
     `keras.callbacks.TensorBoard`, so both can share a `log_dir`. Only the
     chief process (`jax.process_index() == 0`, the TensorFlow distribution
     strategy's chief task, or rank 0 of an initialized `torch.distributed`)
     writes. A `MirroredStrategy` runs one process, and so one writer.
+
+    Beside the rate, it logs the momentum-like hyperparameter (tag
+    `"momentum"` for SGD, `"beta_1"` for the Adam family and Lion) and the
+    weight decay (`"weight_decay"`) each update used, the same way (host
+    values, no device read), when they are schedules (`keras_lr.optimizers`)
+    and, with `log_momentum=True` / `log_weight_decay=True`, when they are
+    floats (Lightning's `LearningRateMonitor` arguments), for Keras's own
+    optimizers too. Each also goes into `logs` (and `History`) under its tag.
 
     Args:
         log_dir: the TensorBoard log directory, or `None` to only set
@@ -60,6 +86,10 @@ class LearningRateLogger(keras.callbacks.Callback):
             are multiples of `N`), or `"epoch"` (the epoch's last update).
             Steps count real updates.
         tag: the TensorBoard tag.
+        log_momentum: `None` (log a scheduled momentum / `beta_1`), `True`
+            (also a float one) or `False` (never).
+        log_weight_decay: the same for the weight decay (never logged when
+            it is `None`, Keras's "no weight decay").
 
     At each epoch end, `logs["learning_rate"]` is the rate the epoch's last
     update used (with gradient accumulation an epoch may end before any
@@ -78,7 +108,14 @@ class LearningRateLogger(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, log_dir=None, update_freq="step", tag="learning_rate"):
+    def __init__(
+        self,
+        log_dir=None,
+        update_freq="step",
+        tag="learning_rate",
+        log_momentum=None,
+        log_weight_decay=None,
+    ):
         super().__init__()
         if log_dir is not None and not isinstance(log_dir, (str, os.PathLike)):
             raise TypeError(
@@ -93,23 +130,49 @@ class LearningRateLogger(keras.callbacks.Callback):
             raise TypeError(
                 f"Argument `tag` must be a non-empty string. Received: tag={tag!r}"
             )
+        for name, value in (
+            ("log_momentum", log_momentum),
+            ("log_weight_decay", log_weight_decay),
+        ):
+            if value is not None:
+                _validation.check_bool(name, value)
         self.log_dir = None if log_dir is None else os.fspath(log_dir)
         self.update_freq = update_freq
         self.tag = tag
+        self.log_momentum = log_momentum
+        self.log_weight_decay = log_weight_decay
+        self._hyperparameters = {}
         self._writer = None
         self._rates = None
+        self._optimizer = None
 
     def get_config(self):
         return {
             "log_dir": self.log_dir,
             "update_freq": self.update_freq,
             "tag": self.tag,
+            "log_momentum": self.log_momentum,
+            "log_weight_decay": self.log_weight_decay,
         }
+
+    def set_model(self, model):
+        super().set_model(model)
+        # Before `BackupAndRestore` or `ModelCheckpoint` can write a file.
+        if getattr(model, "optimizer", None) is not None:
+            optimizer = _optimizer_rate.base_optimizer(model)
+            holder = getattr(optimizer, _FLUSH_ATTRIBUTE, None)
+            if not isinstance(holder, _Flush):
+                holder = _Flush()
+                setattr(optimizer, _FLUSH_ATTRIBUTE, holder)
+            holder.loggers.add(self)
 
     def on_train_begin(self, logs=None):
         self._optimizer = _optimizer_rate.base_optimizer(self.model)
         self._rates = None
         self._last_value = None
+        self._restarted = False
+        self._hyperparameters = {}
+        self._last_hyperparameters = {}
         if self.log_dir is not None and _is_chief(self.model):
             self._writer = _open_writer(os.path.join(self.log_dir, "train"))
 
@@ -126,6 +189,17 @@ class LearningRateLogger(keras.callbacks.Callback):
         if self._rates is None:
             self._first_step = _optimizer_rate.read_step(self._optimizer)
             self._rates = _optimizer_rate.rate_snapshot(self._optimizer)
+            # The steps from here on not yet in the event file.
+            self._unwritten = self._first_step
+            if self._writer is not None and not self._restarted:
+                # After `BackupAndRestore` loaded its backup: this is the
+                # step the run resumes at.
+                self._writer.write_restart(self._first_step)
+                self._restarted = True
+            self._hyperparameters = {
+                name: _optimizer_rate.hyperparameter_snapshot(self._optimizer, name)
+                for name in self._hyperparameters_to_log()
+            }
 
     def on_epoch_end(self, epoch, logs=None):
         if self._rates is None:
@@ -136,16 +210,66 @@ class LearningRateLogger(keras.callbacks.Callback):
         if steps.size:
             values = np.asarray(self._rates(steps), dtype=np.float64)
             self._last_value = float(values[-1])
+            self._write(steps, values, epoch_end=True)
         if logs is not None and self._last_value is not None:
             logs["learning_rate"] = self._last_value
-        if self._writer is not None and steps.size:
-            if self.update_freq == "epoch":
-                keep = slice(-1, None)
-            elif self.update_freq == "step":
-                keep = slice(None)
-            else:
-                keep = steps % self.update_freq == 0
-            self._writer.write_scalars(self.tag, steps[keep], values[keep])
+        self._log_hyperparameters(steps, logs)
+
+    def _write(self, steps, values, epoch_end):
+        """Write the steps not written yet, the rate's and each logged
+        hyperparameter's; at an epoch's end with `update_freq="epoch"` only
+        its last."""
+        if self._writer is None:
+            return
+        new = steps >= self._unwritten
+        if self.update_freq == "epoch":
+            new &= steps == steps[-1] if epoch_end else False
+        elif self.update_freq != "step":
+            new &= steps % self.update_freq == 0
+        if np.any(new):
+            self._writer.write_scalars(self.tag, steps[new], values[new])
+            for name, snapshot in self._hyperparameters.items():
+                self._writer.write_scalars(
+                    name, steps[new], np.asarray(snapshot(steps[new]), dtype=np.float64)
+                )
+        # `update_freq="epoch"` waits for the epoch's end, whose step a
+        # mid-epoch backup does not hold: a resume redoes it.
+        if epoch_end or self.update_freq != "epoch":
+            self._unwritten = int(steps[-1]) + 1
+
+    def _flush(self):
+        """Write the steps applied so far: a weights file is being written."""
+        if self._writer is None or self._rates is None:
+            return
+        steps = np.arange(self._unwritten, _optimizer_rate.read_step(self._optimizer))
+        if steps.size:
+            values = np.asarray(self._rates(steps), dtype=np.float64)
+            self._write(steps, values, epoch_end=False)
+
+    def _hyperparameters_to_log(self):
+        """The momentum-like hyperparameter and the weight decay, when
+        scheduled or asked for (`log_momentum`, `log_weight_decay`)."""
+        names = []
+        for name, wanted in (
+            (_optimizer_rate.momentum_name(self._optimizer), self.log_momentum),
+            ("weight_decay", self.log_weight_decay),
+        ):
+            if name is None or wanted is False:
+                continue
+            value = _optimizer_rate.hyperparameter(self._optimizer, name)
+            if value is None:
+                continue
+            if wanted or isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
+                names.append(name)
+        return names
+
+    def _log_hyperparameters(self, steps, logs):
+        """The epoch's last values in `logs`, beside the rate's."""
+        for name, snapshot in self._hyperparameters.items():
+            if steps.size:
+                self._last_hyperparameters[name] = float(snapshot(steps[-1:])[0])
+            if logs is not None and name in self._last_hyperparameters:
+                logs[name] = self._last_hyperparameters[name]
 
     def on_train_end(self, logs=None):
         if self._writer is not None:
@@ -153,7 +277,29 @@ class LearningRateLogger(keras.callbacks.Callback):
             self._writer = None
 
 
+class _Flush(OptimizerState):
+    """Makes the loggers of an optimizer write their pending steps whenever
+    a weights file of the optimizer is written.
+
+    `BackupAndRestore` (also listed before the logger, also every
+    `save_freq` batches) and `ModelCheckpoint` write weights files; a job
+    resumed from one redoes only the steps after it, so the steps before it
+    must be in the event file by then. Nothing is saved in the file.
+    """
+
+    def __init__(self):
+        self.loggers = weakref.WeakSet()
+
+    def save_own_variables(self, store):
+        for logger in list(self.loggers):
+            logger._flush()
+
+    def load_own_variables(self, store):
+        pass
+
+
 _FILE_NUMBERS = itertools.count()
+_OUR_FILE = re.compile(r"events\.out\.tfevents\.(\d+)\..*\.learning_rate$")
 
 
 class _EventFile:
@@ -170,13 +316,34 @@ class _EventFile:
         import tensorflow as tf
 
         tf.io.gfile.makedirs(directory)
-        # A new file per fit; the counter keeps two fits in one second apart.
-        name = "events.out.tfevents.%010d.%s.%d.%d.learning_rate" % (
-            time.time(), socket.gethostname(), os.getpid(), next(_FILE_NUMBERS),
+        # A new file per fit. TensorBoard reads a run's files in the order
+        # of their names, and its restart marker only drops points it read
+        # before: so a name sorts after every earlier file of ours, also one
+        # another process (the job before a crash) wrote in this second or
+        # with a clock ahead, and the zero-padded counter keeps two fits of
+        # one process in one second in order.
+        earlier = [
+            int(match.group(1)) for match in map(
+                _OUR_FILE.match, tf.io.gfile.listdir(directory)
+            ) if match
+        ]
+        seconds = int(time.time())
+        if earlier and max(earlier) >= seconds:
+            seconds = max(earlier) + 1
+        name = "events.out.tfevents.%010d.%s.%d.%09d.learning_rate" % (
+            seconds, socket.gethostname(), os.getpid(), next(_FILE_NUMBERS),
         )
         self._file = tf.io.TFRecordWriter(os.path.join(directory, name))
         header = event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
         self._file.write(header.SerializeToString())
+        self._file.flush()
+
+    def write_restart(self, step):
+        """TensorBoard's restart marker: points of the run at `step` or
+        later that were read before it are orphans of a dead job."""
+        event = event_pb2.Event(wall_time=time.time(), step=step)
+        event.session_log.status = event_pb2.SessionLog.START
+        self._file.write(event.SerializeToString())
         self._file.flush()
 
     def write_scalars(self, tag, steps, values):

@@ -11,6 +11,7 @@ import numpy as np
 from keras_lr import _validation
 from keras_lr._keras_private import OptimizerState
 from keras_lr._keras_private import print_msg
+from keras_lr._keras_private import weights_file_name
 from keras_lr.callbacks import _optimizer_rate
 from keras_lr.schedules.base import Schedule
 
@@ -140,19 +141,48 @@ class _PlateauState(OptimizerState):
         keys = set(store.keys())
         if "wait" not in keys:
             return
-        best = float(np.asarray(store["best"]))
-        self.book().update(
-            best=None if math.isnan(best) else best,
-            wait=int(np.asarray(store["wait"])),
-            cooldown_counter=int(np.asarray(store["cooldown_counter"])),
-        )
         rate = self._rate()
-        if isinstance(rate, ReducedSchedule) and "scale" in keys:
-            rate.scale = float(np.asarray(store["scale"]))
-        elif isinstance(rate, keras.Variable) and "learning_rate" in keys:
+        # Everything is checked as the constructor checks it before anything
+        # is assigned: an edited or corrupted file is refused whole, and
+        # never becomes an applied rate.
+        try:
+            book, scale, learning_rate = _read_state(store, keys)
+        except (ValueError, TypeError) as error:
+            raise _validation.invalid_state(
+                "ReduceLROnPlateau state", weights_file_name(store), error
+            ) from None
+        self.book().update(book)
+        if isinstance(rate, ReducedSchedule) and scale is not None:
+            rate.scale = scale
+        elif isinstance(rate, keras.Variable) and learning_rate is not None:
             # Runs after the optimizer's own variables were loaded: a backup
             # written before this epoch's reduction gets it here.
-            rate.assign(float(np.asarray(store["learning_rate"])))
+            rate.assign(learning_rate)
+
+
+def _read_state(store, keys):
+    """`(bookkeeping, scale or None, learning rate or None)` from a store,
+    each checked as `ReducedSchedule` and `ReduceLROnPlateau` check them."""
+    best = _validation.stored_value(store, "best")
+    # NaN is how a missing best is saved.
+    if isinstance(best, float) and math.isnan(best):
+        best = None
+    book = _check_plateau_state({
+        "best": best,
+        "wait": _validation.stored_value(store, "wait"),
+        "cooldown_counter": _validation.stored_value(store, "cooldown_counter"),
+    })
+    scale = learning_rate = None
+    if "scale" in keys:
+        scale = _validation.check_number(
+            "scale", _validation.stored_value(store, "scale"),
+            minimum=0.0, maximum=1.0, open_min=True,
+        )
+    if "learning_rate" in keys:
+        learning_rate = _validation.check_learning_rate(
+            "learning_rate", _validation.stored_value(store, "learning_rate")
+        )
+    return book, scale, learning_rate
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")

@@ -649,12 +649,17 @@ def _check_step_tensor(step):
     A string or a bool would otherwise reach TensorFlow's kernels and fail
     there (`UnimplementedError`) or be read as 0 and 1.
     """
-    if isinstance(step, (str, bytes, bool, np.bool_)) or (
+    if step is None or isinstance(step, (str, bytes, bool, np.bool_)) or (
         isinstance(step, np.ndarray) and not np.issubdtype(step.dtype, np.number)
     ):
         raise TypeError(
             "Argument `step` must be a number or a numeric tensor. "
             f"Received: step={step!r}"
+        )
+    if isinstance(step, (float, np.floating)) and not math.isfinite(step):
+        # A host number is checked for free; a tensor is not read back.
+        raise ValueError(
+            f"Argument `step` must be a finite number. Received: step={step!r}"
         )
     step = ops.convert_to_tensor(step)
     dtype = str(step.dtype)

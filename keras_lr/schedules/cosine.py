@@ -440,7 +440,14 @@ class CosineDecay(Schedule):
         span = float(self.decay_steps)
         remaining = xp.minimum(xp.until(warmup + self.decay_steps), span)
         minimum = self.alpha * peak
-        decay = minimum + (peak - minimum) * cosine_factor(remaining, span, xp)
+        if minimum <= peak:
+            decay = minimum + (peak - minimum) * cosine_factor(remaining, span, xp)
+        else:
+            # alpha > 1 (Keras allows it): a rise from the peak to a minimum
+            # far above it, measured from the peak's end; `minimum + (peak -
+            # minimum) * f` would lose the peak in the minimum's rounding.
+            elapsed = xp.minimum(xp.since(warmup), span)
+            decay = ramp(peak, minimum, elapsed / span, "cosine", xp)
         if not warmup:
             return decay
         initial = self.initial_learning_rate

@@ -32,8 +32,9 @@ class CyclicalLearningRate(Schedule):
     Equals PyTorch's `CyclicLR(base_lr=initial_learning_rate,
     max_lr=maximal_learning_rate, step_size_up=step_size,
     step_size_down=step_size_down, mode=mode, gamma=gamma)` step for step,
-    asymmetric cycles included (momentum cycling is not part of a learning
-    rate schedule). With `step_size_down=None` it equals tensorflow-addons'
+    asymmetric cycles included; PyTorch's cycled momentum
+    (`cycle_momentum=True`) is `momentum_schedule()`. With
+    `step_size_down=None` it equals tensorflow-addons'
     `TriangularCyclicalLearningRate`, `Triangular2CyclicalLearningRate`
     and `ExponentialCyclicalLearningRate`, whose argument names it keeps:
     migrating is a change of class name plus `mode`. TFA's generic
@@ -105,23 +106,138 @@ class CyclicalLearningRate(Schedule):
             )
 
     def _formula(self, step, xp):
-        up = self.step_size
-        down = self.step_size_down or self.step_size
-        # Whole cycles and the position in the cycle, from the integer step.
-        cycle, position, remaining = xp.cycle(up + down)
-        up, down = float(up), float(down)
-        # Distances to the low end, so that the rate near it keeps its
-        # precision in float32.
-        factor = xp.where(position <= up, position / up, remaining / down)
-        factor = xp.minimum(xp.maximum(factor, 0.0), 1.0)
-        if self.mode == "triangular2":
-            # 0.5 ** cycle as one exponential (NumPy's power is 4x slower).
-            factor = factor * exp_of_product(cycle, -math.log(2.0), xp)
-        elif self.mode == "exp_range":
-            factor = factor * exp_of_product(step, math.log(self.gamma), xp)
         return self.initial_learning_rate + (
             self.maximal_learning_rate - self.initial_learning_rate
-        ) * factor
+        ) * _cycle_height(self, step, xp)
+
+    def momentum_schedule(self, base_momentum=0.8, max_momentum=0.9):
+        """The momentum PyTorch's `CyclicLR(cycle_momentum=True)` pairs with
+        this rate: high where the rate is low, and the other way round.
+
+        Pass it as `momentum` to `keras_lr.optimizers.SGD` or as `beta_1`
+        to `keras_lr.optimizers.Adam` (and the rest of that family), as
+        PyTorch sets SGD's `momentum` or Adam's `betas[0]`.
+
+        Args:
+            base_momentum: the momentum at the rate's peak, in [0, 1].
+            max_momentum: the momentum at the rate's low end, in
+                [`base_momentum`, 1].
+
+        Returns:
+            A `CyclicalMomentum` with this schedule's cycle.
+
+        Example:
+
+        >>> rate = CyclicalLearningRate(0.001, 0.006, step_size=4)
+        >>> rate.momentum_schedule().numpy([0, 2, 4, 8]).round(6).tolist()
+        [0.9, 0.85, 0.8, 0.9]
+        """
+        return CyclicalMomentum(
+            base_momentum,
+            max_momentum,
+            self.step_size,
+            self.step_size_down,
+            self.mode,
+            self.gamma,
+        )
+
+
+def _cycle_height(schedule, step, xp):
+    """Where `step` is in its triangle, 0 (low end) to 1 (peak), scaled by
+    the mode: the shape `CyclicalLearningRate` and `CyclicalMomentum` share.
+    """
+    up = schedule.step_size
+    down = schedule.step_size_down or schedule.step_size
+    # Whole cycles and the position in the cycle, from the integer step.
+    cycle, position, remaining = xp.cycle(up + down)
+    up, down = float(up), float(down)
+    # Distances to the low end, so that the rate near it keeps its
+    # precision in float32.
+    factor = xp.where(position <= up, position / up, remaining / down)
+    factor = xp.minimum(xp.maximum(factor, 0.0), 1.0)
+    if schedule.mode == "triangular2":
+        # 0.5 ** cycle as one exponential (NumPy's power is 4x slower).
+        factor = factor * exp_of_product(cycle, -math.log(2.0), xp)
+    elif schedule.mode == "exp_range":
+        factor = factor * exp_of_product(step, math.log(schedule.gamma), xp)
+    return factor
+
+
+def _check_momentum_pair(base_momentum, max_momentum):
+    base = _validation.check_number(
+        "base_momentum", base_momentum, minimum=0.0, maximum=1.0
+    )
+    top = _validation.check_number(
+        "max_momentum", max_momentum, minimum=0.0, maximum=1.0
+    )
+    _validation.check_not_above("base_momentum", base, "max_momentum", top)
+    return base, top
+
+
+@keras.saving.register_keras_serializable(package="keras_lr")
+class CyclicalMomentum(Schedule):
+    """PyTorch's `CyclicLR` momentum: cycles inversely to the rate.
+
+    The same triangles as `CyclicalLearningRate` (usually built with its
+    `momentum_schedule()`), upside down, between `max_momentum` (at the
+    rate's low end) and `base_momentum` (at its peak):
+
+    ```python
+    momentum(step) = max_momentum - (max_momentum - base_momentum) * f * scale
+    # f and scale: those of CyclicalLearningRate at the same step
+    ```
+
+    Equals the momentum (SGD's `momentum`, Adam's `betas[0]`) that
+    `torch.optim.lr_scheduler.CyclicLR(base_lr, max_lr, step_size_up=step_size,
+    step_size_down=step_size_down, mode=mode, gamma=gamma,
+    cycle_momentum=True, base_momentum=base_momentum,
+    max_momentum=max_momentum)` gives each update, step for step, in every
+    mode. Unlike PyTorch, `base_momentum` may not exceed `max_momentum`.
+
+    Args:
+        base_momentum: the momentum at the rate's peak, in [0, 1].
+        max_momentum: the momentum at the rate's low end (and at step 0),
+            in [`base_momentum`, 1].
+        step_size: steps from the rate's low end to its peak, a positive
+            integer (PyTorch's `step_size_up`).
+        step_size_down: steps back, a positive integer, or `None` for
+            `step_size`.
+        mode: `"triangular"`, `"triangular2"` or `"exp_range"`, as for
+            `CyclicalLearningRate`.
+        gamma: the per-step factor of `"exp_range"`, in (0, 1]; 1.0 with
+            the other modes.
+
+    Example:
+
+    >>> schedule = CyclicalMomentum(0.8, 0.9, step_size=4,
+    ...                             mode="triangular2")
+    >>> schedule.numpy([0, 2, 4, 8, 12]).round(6).tolist()
+    [0.9, 0.85, 0.8, 0.9, 0.85]
+    """
+
+    def __init__(
+        self,
+        base_momentum,
+        max_momentum,
+        step_size,
+        step_size_down=None,
+        mode="triangular",
+        gamma=1.0,
+    ):
+        self.base_momentum, self.max_momentum = _check_momentum_pair(
+            base_momentum, max_momentum
+        )
+        # The cycle's arguments, checked as CyclicalLearningRate checks them.
+        shape = CyclicalLearningRate(0.0, 0.0, step_size, step_size_down, mode, gamma)
+        self.step_size = shape.step_size
+        self.step_size_down = shape.step_size_down
+        self.mode = shape.mode
+        self.gamma = shape.gamma
+
+    def _formula(self, step, xp):
+        return self.max_momentum - (
+            self.max_momentum - self.base_momentum
+        ) * _cycle_height(self, step, xp)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -152,10 +268,10 @@ class OneCycle(Schedule):
     to `total_steps - 1`. Differences: PyTorch raises an error past
     `total_steps` (and extrapolates at `total_steps` itself), while keras_lr
     holds the final rate from step `total_steps - 1` on, so training longer
-    is harmless; PyTorch also cycles momentum, which is not part of a
-    learning rate schedule; and keras_lr refuses a `pct_start` that leaves a
+    is harmless; and keras_lr refuses a `pct_start` that leaves a
     phase empty, where PyTorch divides by zero or runs a phase backwards.
-    Give `total_steps` as `epochs * steps_per_epoch`.
+    Give `total_steps` as `epochs * steps_per_epoch`. PyTorch's cycled
+    momentum (`cycle_momentum=True`, its default) is `momentum_schedule()`.
 
     Args:
         maximal_learning_rate: the peak rate.
@@ -217,13 +333,7 @@ class OneCycle(Schedule):
                     f"float32's range ({_validation.MAX_RATE:.8g}); it gives "
                     f"{rate!r}. Received: {name}={given!r}"
                 )
-        ends = self._phase_ends()
-        if any(end <= start for start, end in zip([0.0] + ends, ends)):
-            raise ValueError(
-                "Argument `pct_start` must leave every phase longer than 0 "
-                f"steps; with total_steps={self.total_steps} the phases "
-                f"would end at steps {ends}. Received: pct_start={pct_start!r}"
-            )
+        _check_phases(self, pct_start)
 
     def _phase_ends(self):
         """PyTorch's last step of each phase (possibly fractional)."""
@@ -238,33 +348,167 @@ class OneCycle(Schedule):
         final = initial / self.final_div_factor
         rates = [initial, self.maximal_learning_rate]
         rates += [initial, final] if self.three_phase else [final]
-        ends = self._phase_ends()
-        starts = [0.0] + ends[:-1]
-        phases = list(zip(starts, ends, rates, rates[1:]))
-        # From the last phase back, each phase takes the steps up to and
-        # including its end, as in PyTorch. `near` is the distance to the
-        # phase's lower end, as a fraction of the phase, measured from the
-        # (possibly fractional) phase ends exactly.
-        near = low = high = None
-        for start, end, a, b in reversed(phases):
-            span = end - start
-            if b >= a:
-                phase_near = xp.minimum(xp.since(start) / span, 1.0)
-            else:
-                phase_near = xp.minimum(xp.until(end) / span, 1.0)
-            if near is None:
-                near, low, high = phase_near, min(a, b), max(a, b)
-            else:
-                inside = xp.since(end) <= 0.0
-                near = xp.where(inside, phase_near, near)
-                # A rate shared with the next phase needs no selection.
-                if min(a, b) != later_low:
-                    low = xp.where(inside, xp.const(min(a, b)), low)
-                if max(a, b) != later_high:
-                    high = xp.where(inside, xp.const(max(a, b)), high)
-            later_low, later_high = min(a, b), max(a, b)
-        shape = "cosine" if self.anneal_strategy == "cos" else "linear"
-        return ramp(low, high, near, shape, xp)
+        return _through_phases(self, rates, step, xp)
+
+    def momentum_schedule(self, base_momentum=0.85, max_momentum=0.95):
+        """The momentum PyTorch's `OneCycleLR(cycle_momentum=True)` pairs
+        with this rate: from `max_momentum` down to `base_momentum` while the
+        rate rises, and back up while it falls.
+
+        Pass it as `momentum` to `keras_lr.optimizers.SGD` or as `beta_1`
+        to `keras_lr.optimizers.Adam` (and the rest of that family), as
+        PyTorch (and fastai's `fit_one_cycle(moms=(0.95, 0.85, 0.95))`)
+        sets SGD's `momentum` or Adam's `betas[0]`.
+
+        Args:
+            base_momentum: the momentum at the rate's peak, in [0, 1].
+            max_momentum: the momentum at the start and at the end, in
+                [`base_momentum`, 1].
+
+        Returns:
+            A `OneCycleMomentum` with this schedule's phases.
+
+        Example:
+
+        >>> rate = OneCycle(0.1, total_steps=100, pct_start=0.25,
+        ...                 anneal_strategy="linear")
+        >>> rate.momentum_schedule().numpy([0, 12, 24, 99]).round(6).tolist()
+        [0.95, 0.9, 0.85, 0.95]
+        """
+        return OneCycleMomentum(
+            self.total_steps,
+            base_momentum,
+            max_momentum,
+            self.pct_start,
+            self.anneal_strategy,
+            self.three_phase,
+        )
+
+
+def _check_phases(schedule, pct_start):
+    ends = schedule._phase_ends()
+    if any(end <= start for start, end in zip([0.0] + ends, ends)):
+        raise ValueError(
+            "Argument `pct_start` must leave every phase longer than 0 "
+            f"steps; with total_steps={schedule.total_steps} the phases "
+            f"would end at steps {ends}. Received: pct_start={pct_start!r}"
+        )
+
+
+def _through_phases(schedule, values, step, xp, exact_flat=False):
+    """One-cycle phases through `values`: phase `i` runs from `values[i]` to
+    `values[i + 1]`, ending at `schedule._phase_ends()[i]` (PyTorch's ends).
+
+    From the last phase back, each phase takes the steps up to and including
+    its end, as in PyTorch. `near` is the distance to the phase's lower end,
+    as a fraction of the phase, measured from the (possibly fractional)
+    phase ends exactly. With `exact_flat`, a flat phase is exactly its value
+    (the ramp's `low * (1 - f) + high * f` may round it by an ulp); without,
+    `OneCycle`'s rates stay the bits they were before the momentum shared
+    this code.
+    """
+    ends = schedule._phase_ends()
+    starts = [0.0] + ends[:-1]
+    phases = list(zip(starts, ends, values, values[1:]))
+    near = low = high = None
+    for start, end, a, b in reversed(phases):
+        span = end - start
+        if exact_flat and b == a:
+            phase_near = xp.minimum(xp.since(start), 0.0)
+        elif b >= a:
+            phase_near = xp.minimum(xp.since(start) / span, 1.0)
+        else:
+            phase_near = xp.minimum(xp.until(end) / span, 1.0)
+        if near is None:
+            near, low, high = phase_near, min(a, b), max(a, b)
+        else:
+            inside = xp.since(end) <= 0.0
+            near = xp.where(inside, phase_near, near)
+            # A value shared with the next phase needs no selection.
+            if min(a, b) != later_low:
+                low = xp.where(inside, xp.const(min(a, b)), low)
+            if max(a, b) != later_high:
+                high = xp.where(inside, xp.const(max(a, b)), high)
+        later_low, later_high = min(a, b), max(a, b)
+    shape = "cosine" if schedule.anneal_strategy == "cos" else "linear"
+    return ramp(low, high, near, shape, xp)
+
+
+@keras.saving.register_keras_serializable(package="keras_lr")
+class OneCycleMomentum(Schedule):
+    """PyTorch's `OneCycleLR` momentum: inverse to the one-cycle rate.
+
+    The phases of `OneCycle` (usually built with its `momentum_schedule()`),
+    through these momenta, with the same anneal:
+
+    ```python
+    # two phases (default)                # three_phase=True
+    max_momentum -> base_momentum  at  pct_start * total_steps - 1
+    base_momentum -> max_momentum  at  total_steps - 1
+                                          max -> base  at  pct_start * total_steps - 1
+                                          base -> max  at  2 * pct_start * total_steps - 2
+                                          max          until  total_steps - 1
+    ```
+
+    Equals the momentum (SGD's `momentum`, Adam's `betas[0]`) that
+    `torch.optim.lr_scheduler.OneCycleLR(max_lr, total_steps=total_steps,
+    pct_start=pct_start, anneal_strategy=anneal_strategy,
+    three_phase=three_phase, cycle_momentum=True,
+    base_momentum=base_momentum, max_momentum=max_momentum)` gives updates
+    0 to `total_steps - 1`, step for step (fastai's `fit_one_cycle` uses
+    `moms=(0.95, 0.85, 0.95)`, the default here). It holds `max_momentum`
+    from step `total_steps - 1` on, where PyTorch raises; `base_momentum`
+    may not exceed `max_momentum`.
+
+    Args:
+        total_steps: the length of the cycle, a positive integer.
+        base_momentum: the momentum at the rate's peak, in [0, 1].
+        max_momentum: the momentum at the start and at the end, in
+            [`base_momentum`, 1].
+        pct_start: the fraction of `total_steps` spent rising (for the
+            rate), in (0, 1); every phase must last longer than 0 steps.
+        anneal_strategy: `"cos"` or `"linear"`.
+        three_phase: PyTorch's `three_phase` (momentum back up with the
+            rate's second phase, then held at `max_momentum`).
+
+    Example:
+
+    >>> schedule = OneCycleMomentum(100, pct_start=0.25,
+    ...                             anneal_strategy="linear")
+    >>> schedule.numpy([0, 24, 99, 200]).round(6).tolist()
+    [0.95, 0.85, 0.95, 0.95]
+    """
+
+    def __init__(
+        self,
+        total_steps,
+        base_momentum=0.85,
+        max_momentum=0.95,
+        pct_start=0.3,
+        anneal_strategy="cos",
+        three_phase=False,
+    ):
+        self.total_steps = _validation.check_positive_int(
+            "total_steps", total_steps
+        )
+        self.base_momentum, self.max_momentum = _check_momentum_pair(
+            base_momentum, max_momentum
+        )
+        self.pct_start = _validation.check_number(
+            "pct_start", pct_start, minimum=0.0, maximum=1.0, open_min=True
+        )
+        self.anneal_strategy = _validation.check_choice(
+            "anneal_strategy", anneal_strategy, ("cos", "linear")
+        )
+        self.three_phase = _validation.check_bool("three_phase", three_phase)
+        _check_phases(self, pct_start)
+
+    _phase_ends = OneCycle._phase_ends
+
+    def _formula(self, step, xp):
+        top, bottom = self.max_momentum, self.base_momentum
+        values = [top, bottom, top] + ([top] if self.three_phase else [])
+        return _through_phases(self, values, step, xp, exact_flat=True)
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
