@@ -241,8 +241,26 @@ def _gallery_schedules():
         "WarmupStableDecay": schedules.WarmupStableDecay(
             0.1, total, warmup_steps=100, decay_steps=200, decay_shape="1-sqrt"
         ),
+        "Cooldown(Warmup(Constant)), 1-sqrt": schedules.Cooldown(
+            schedules.Warmup(schedules.Constant(0.1), 50), start_step=700,
+            decay_steps=300,
+        ),
+        "Warmup(InverseSqrtDecay)": schedules.Warmup(
+            schedules.InverseSqrtDecay(0.1, timescale=100), warmup_steps=100
+        ),
+        "PowerDecay": schedules.PowerDecay(0.1, power=-0.5),
+        "PowerAndLinearDecay": schedules.PowerAndLinearDecay(
+            0.1, total_decay_steps=total, power=-0.5, linear_decay_fraction=0.2
+        ),
         "Warmup(CosineAnnealing)": schedules.Warmup(
             schedules.CosineAnnealing(0.1, total - 100), warmup_steps=100
+        ),
+        "Warmup(CosineAnnealing(exponent=2)), polynomial overlay": schedules.Warmup(
+            schedules.CosineAnnealing(0.1, total, exponent=2.0), warmup_steps=100,
+            shape="polynomial", power=2.0, overlay=True,
+        ),
+        "Offset(StepDecay)": schedules.Offset(
+            schedules.StepDecay(0.1, step_size=200, gamma=0.5), offset=200
         ),
         "Sequential(Constant, CosineAnnealing)": schedules.Sequential(
             [schedules.Constant(0.1), schedules.CosineAnnealing(0.1, 600)],

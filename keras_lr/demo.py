@@ -287,7 +287,8 @@ def make_run(name, steps_per_epoch, epochs):
         return Run(
             name,
             schedules.WarmupStableDecay(
-                PEAK, total, warmup_steps=warmup, decay_steps=max(1, total // 5)
+                PEAK, total, warmup_steps=warmup, decay_steps=max(1, total // 5),
+                decay_shape="linear",
             ),
         )
     if name == "cosine_plateau":

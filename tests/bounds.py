@@ -24,7 +24,10 @@ def bounds(schedule):
         return _span(schedule.learning_rate)
     if kind in (S.PiecewiseConstant, S.PiecewiseLinear, S.PiecewiseConstantDecay):
         return _span(*schedule.values)
-    if kind in (S.StepDecay, S.MultiStepDecay, S.InverseTimeDecay):
+    if kind in (
+        S.StepDecay, S.MultiStepDecay, S.InverseTimeDecay, S.InverseSqrtDecay,
+        S.PowerDecay, S.PowerAndLinearDecay,
+    ):
         return 0.0, schedule.initial_learning_rate
     if kind is S.ExponentialDecay:
         if schedule.decay_rate > 1.0:
@@ -68,8 +71,11 @@ def bounds(schedule):
     if kind is S.Sequential:
         spans = [bounds(inner) for inner in schedule.schedules]
         return min(s[0] for s in spans), max(s[1] for s in spans)
-    if kind is S.Epochs:
+    if kind in (S.Epochs, S.Offset):
         return bounds(schedule.schedule)
+    if kind is S.Cooldown:
+        low, high = bounds(schedule.schedule)
+        return min(low, schedule.min_learning_rate), high
     if kind is ReducedSchedule:
         low, high = bounds(schedule.schedule)
         return min(low * schedule.scale, schedule.min_learning_rate, low), high

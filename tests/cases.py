@@ -81,7 +81,9 @@ SCHEDULES.update({
         0.05, 7001, pct_start=0.37, anneal_strategy="linear",
         div_factor=10.0, three_phase=True,
     ),
-    "wsd_linear": lambda: S.WarmupStableDecay(0.1, 10_000, 1000, 2000),
+    "wsd_linear": lambda: S.WarmupStableDecay(
+        0.1, 10_000, 1000, 2000, decay_shape="linear"
+    ),
     "wsd_cosine": lambda: S.WarmupStableDecay(
         0.1, 9000, 500, 3000, initial_learning_rate=0.001,
         min_learning_rate=0.001, decay_shape="cosine",
@@ -190,5 +192,34 @@ SCHEDULES.update({
     "cyclical_momentum_asymmetric_exp_range": lambda: S.CyclicalMomentum(
         0.8, 0.9, step_size=30, step_size_down=17, mode="exp_range",
         gamma=0.9997,
+    ),
+})
+
+# Catalogue parity (issue 13): one case per new class, the new options of
+# existing classes folded into them (Warmup's polynomial overlay, the cosine
+# exponent, PiecewiseLinear's cosine). The short seams fall inside the steps
+# the fit-level test trains (45-66).
+SCHEDULES.update({
+    "inverse_sqrt_warmup": lambda: S.Warmup(
+        S.InverseSqrtDecay(0.1, timescale=333.3), warmup_steps=50
+    ),
+    "power_decay": lambda: S.PowerDecay(1.0, power=-1.3),
+    "power_and_linear_decay": lambda: S.PowerAndLinearDecay(
+        0.1, total_decay_steps=8000, power=-0.5, linear_decay_fraction=0.2,
+        offset=50,
+    ),
+    "offset_polynomial_overlay_cosine_exponent": lambda: S.Offset(
+        S.Warmup(
+            S.CosineAnnealing(0.1, 5000, 0.001, exponent=2.5), warmup_steps=10,
+            initial_learning_rate=0.01, shape="polynomial", power=2.0,
+            overlay=True,
+        ),
+        offset=48,
+    ),
+    "cooldown_of_piecewise_cosine": lambda: S.Cooldown(
+        S.PiecewiseLinear(
+            [10, 60, 2000, 9000], [0.0, 0.1, 0.02, 0.0], interpolation="cosine"
+        ),
+        start_step=5000, decay_steps=2000, min_learning_rate=1e-4,
     ),
 })

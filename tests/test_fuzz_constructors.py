@@ -72,7 +72,17 @@ PLAUSIBLE = {
     "steps_per_epoch": st.integers(1, 1000),
     "decay_rate": st.floats(0.0, 2.0),
     "gamma": st.floats(0.5, 1.0),
-    "power": st.floats(0.0, 5.0),
+    # PolynomialDecay takes >= 0, Warmup (0, 100], the power decays [-100, 0].
+    "power": st.floats(-3.0, 5.0),
+    "exponent": st.floats(0.0, 5.0),
+    "timescale": step_counts,
+    "total_decay_steps": whole_steps,
+    "linear_decay_fraction": st.floats(0.0, 1.0),
+    "offset": st.integers(0, 10**6),
+    "start_step": st.integers(0, 10**6),
+    "overlay": st.booleans(),
+    "interpolation": st.sampled_from(["linear", "cosine"]),
+    "warmup_shape": st.sampled_from(["linear", "cosine", "1-sqrt"]),
     "t_mul": st.one_of(st.floats(1.0, 3.0), st.sampled_from([1.0, 2.0, 1e300])),
     "m_mul": st.floats(0.0, 1.5),
     "alpha": st.floats(0.0, 1.5),
@@ -88,7 +98,10 @@ PLAUSIBLE = {
     "mode": st.sampled_from(["triangular", "triangular2", "exp_range"]),
     "anneal_strategy": st.sampled_from(["cos", "linear"]),
     "decay_shape": st.sampled_from(["linear", "cosine", "1-sqrt"]),
-    "shape": st.sampled_from(["linear", "cosine", "exponential"]),
+    # Warmup's shapes and Cooldown's: each refuses the other's.
+    "shape": st.sampled_from(
+        ["linear", "cosine", "exponential", "polynomial", "1-sqrt"]
+    ),
     "name": st.text(min_size=1, max_size=5),
     "schedule": inner,
     "schedules": st.lists(inner, min_size=2, max_size=3),

@@ -7,6 +7,7 @@ import keras
 
 from keras_lr.schedules.base import Schedule
 from keras_lr.schedules.base import evaluate
+from keras_lr.schedules.cooldown import Cooldown
 from keras_lr.schedules.cosine import CosineAnnealing
 from keras_lr.schedules.cosine import CosineDecay
 from keras_lr.schedules.cosine import CosineDecayRestarts
@@ -25,7 +26,11 @@ from keras_lr.schedules.piecewise import Constant
 from keras_lr.schedules.piecewise import PiecewiseConstant
 from keras_lr.schedules.piecewise import PiecewiseConstantDecay
 from keras_lr.schedules.piecewise import PiecewiseLinear
+from keras_lr.schedules.power import InverseSqrtDecay
+from keras_lr.schedules.power import PowerAndLinearDecay
+from keras_lr.schedules.power import PowerDecay
 from keras_lr.schedules.wrappers import Epochs
+from keras_lr.schedules.wrappers import Offset
 from keras_lr.schedules.wrappers import Sequential
 from keras_lr.schedules.wrappers import Warmup
 
@@ -39,16 +44,21 @@ ALL_SCHEDULES = (
     ExponentialDecay,
     InverseTimeDecay,
     PolynomialDecay,
+    InverseSqrtDecay,
+    PowerDecay,
+    PowerAndLinearDecay,
     CosineAnnealing,
     CosineRestarts,
     CyclicalLearningRate,
     OneCycle,
     WarmupStableDecay,
+    Cooldown,
     # The momentum that pairs with a cycle (`momentum_schedule()`), for
     # `keras_lr.optimizers`' momentum or beta_1.
     CyclicalMomentum,
     OneCycleMomentum,
     Warmup,
+    Offset,
     Sequential,
     Epochs,
     # Keras's built-in names, as exact drop-ins (three more above:
@@ -299,10 +309,10 @@ def get(identifier, **kwargs):
     Example:
 
     >>> get("cosine_annealing", initial_learning_rate=0.1, decay_steps=1000)
-    CosineAnnealing(initial_learning_rate=0.1, decay_steps=1000, min_learning_rate=0.0)
+    CosineAnnealing(initial_learning_rate=0.1, decay_steps=1000, min_learning_rate=0.0, exponent=1.0)
     >>> get({"class_name": "Warmup", "config": {"warmup_steps": 10,
     ...      "schedule": {"class_name": "Constant", "config": {"learning_rate": 0.1}}}})
-    Warmup(schedule=Constant(learning_rate=0.1), warmup_steps=10, initial_learning_rate=0.0, shape='linear')
+    Warmup(schedule=Constant(learning_rate=0.1), warmup_steps=10, initial_learning_rate=0.0, shape='linear', power=1.0, overlay=False)
     """
     if isinstance(identifier, keras.optimizers.schedules.LearningRateSchedule):
         if kwargs:

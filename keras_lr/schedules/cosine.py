@@ -13,6 +13,7 @@ from keras_lr.schedules.base import Schedule
 from keras_lr.schedules.base import exp_of_product
 from keras_lr.schedules.base import offset_from
 from keras_lr.schedules.base import offset_to
+from keras_lr.schedules.power import power_of
 
 # A restart table stops at the first cycle that starts beyond any step an
 # optimizer counts (int64), or after this many cycles (a `t_mul` very close
@@ -217,7 +218,7 @@ class CosineAnnealing(Schedule):
     ```python
     s = min(step, decay_steps)
     lr(step) = min_learning_rate + (initial_learning_rate - min_learning_rate)
-               * (1 + cos(pi * s / decay_steps)) / 2
+               * ((1 + cos(pi * s / decay_steps)) / 2) ** exponent
     ```
 
     Equals PyTorch's `CosineAnnealingLR(T_max=decay_steps,
@@ -225,22 +226,32 @@ class CosineAnnealing(Schedule):
     keras_lr holds the minimum, whereas PyTorch's recursive form climbs back
     up along the cosine. Equals Keras's `CosineDecay` (no warmup) with
     `alpha = min_learning_rate / initial_learning_rate` (keras_lr's
-    `CosineDecay` is the exact drop-in). For warmup, wrap it in
+    `CosineDecay` is the exact drop-in), and optax's
+    `cosine_decay_schedule(initial_learning_rate, decay_steps, alpha,
+    exponent)` with the same `alpha`. An `exponent` above 1 spends less time
+    near the peak and more near the minimum. For warmup, wrap it in
     `keras_lr.schedules.Warmup`.
 
     Args:
         initial_learning_rate: the rate at step 0.
         decay_steps: steps to reach the minimum, a positive integer.
         min_learning_rate: the final rate, at most `initial_learning_rate`.
+        exponent: the power of the cosine factor, in (0, 100] (optax's
+            `exponent`).
 
     Example:
 
     >>> schedule = CosineAnnealing(0.1, decay_steps=100, min_learning_rate=0.01)
     >>> schedule.numpy([0, 50, 100, 150]).round(6).tolist()
     [0.1, 0.055, 0.01, 0.01]
+    >>> CosineAnnealing(0.1, 100, exponent=2.0).numpy([0, 50, 100]).round(6).tolist()
+    [0.1, 0.025, 0.0]
     """
 
-    def __init__(self, initial_learning_rate, decay_steps, min_learning_rate=0.0):
+    def __init__(
+        self, initial_learning_rate, decay_steps, min_learning_rate=0.0,
+        exponent=1.0,
+    ):
         self.initial_learning_rate = _validation.check_learning_rate(
             "initial_learning_rate", initial_learning_rate
         )
@@ -250,12 +261,22 @@ class CosineAnnealing(Schedule):
         self.min_learning_rate = _check_min(
             min_learning_rate, self.initial_learning_rate
         )
+        self.exponent = _validation.check_number(
+            "exponent", exponent, minimum=0.0, maximum=100.0, open_min=True
+        )
 
     def _formula(self, step, xp):
         remaining = xp.until(self.decay_steps)
+        factor = cosine_factor(remaining, float(self.decay_steps), xp)
+        if self.exponent != 1.0:
+            # The factor is accurate to the last bits near 0 (its end), and
+            # so is its power: `power_of` adds a few roundings, not
+            # `exponent * log(factor)`'s.
+            powered = power_of(xp.maximum(factor, 2.0**-120), self.exponent, xp)
+            factor = xp.where(factor > 0.0, powered, 0.0)
         return self.min_learning_rate + (
             self.initial_learning_rate - self.min_learning_rate
-        ) * cosine_factor(remaining, float(self.decay_steps), xp)
+        ) * factor
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")

@@ -517,38 +517,54 @@ class WarmupStableDecay(Schedule):
 
     ```python
     decay_start = total_steps - decay_steps
-    lr(step) = initial + (peak - initial) * step / warmup_steps
+    lr(step) = initial + (peak - initial) * w(step / warmup_steps)
                                            for step < warmup_steps
     lr(step) = peak                        until decay_start
     lr(step) = min + (peak - min) * d(t)   t = (step - decay_start) / decay_steps
     lr(step) = min                         from total_steps on
-    # d(t): 1 - t ("linear"), (1 + cos(pi * t)) / 2 ("cosine"),
-    #       1 - sqrt(t) ("1-sqrt")
+    # d(t): 1 - sqrt(t) ("1-sqrt"), 1 - t ("linear"), (1 + cos(pi * t)) / 2 ("cosine")
+    # w(u): u ("linear"), (1 - cos(pi * u)) / 2 ("cosine"), 1 - sqrt(1 - u) ("1-sqrt")
     ```
 
     The schedule of recent language-model training (MiniCPM, Hu et al.
-    2024; Hägele et al. 2024, who recommend the `"1-sqrt"` decay over
-    roughly the last 20 % of training). Because the peak is held, a run can
-    be extended from a checkpoint taken before the decay.
+    2024). Hägele et al. 2024 find the `"1-sqrt"` decay (the default) over
+    about the last 20 % of training matches a cosine schedule tuned to the
+    run's length; Bergsma et al. 2025 find a `"linear"` decay to zero
+    (`min_learning_rate=0`) best for language models. Because the peak is
+    held, a run can be extended from a checkpoint taken before the decay
+    (for a decay decided during training, see `Cooldown`).
+
+    Equals Hugging Face's `get_wsd_schedule(optimizer, num_warmup_steps,
+    num_decay_steps, num_training_steps, warmup_type=..., decay_type=...,
+    min_lr_ratio=r)` (optimizer rate `lr`) step for step as
+    `WarmupStableDecay(lr, num_training_steps, num_warmup_steps,
+    num_decay_steps, initial_learning_rate=r * lr, min_learning_rate=r * lr,
+    decay_shape=decay_type, warmup_shape=warmup_type)`; with
+    `num_stable_steps` instead of `num_training_steps`, `total_steps` is
+    `num_warmup_steps + num_stable_steps + num_decay_steps`. Hugging Face's
+    default decay is `"cosine"`; its `num_cycles` other than 0.5 (a cosine
+    that rises again) has no equivalent.
 
     Args:
         peak_learning_rate: the rate held between warmup and decay.
         total_steps: the step at which the decay reaches
             `min_learning_rate`, a positive integer.
-        warmup_steps: the length of the linear warmup, a non-negative
-            integer.
+        warmup_steps: the length of the warmup, a non-negative integer.
         decay_steps: the length of the decay, a positive integer with
             `warmup_steps + decay_steps <= total_steps`.
         initial_learning_rate: the rate at step 0, at most the peak.
         min_learning_rate: the final rate, at most the peak.
-        decay_shape: `"linear"`, `"cosine"` or `"1-sqrt"`.
+        decay_shape: `"1-sqrt"`, `"linear"` or `"cosine"`.
+        warmup_shape: `"linear"`, `"cosine"` or `"1-sqrt"`.
 
     Example:
 
     >>> schedule = WarmupStableDecay(0.1, total_steps=100, warmup_steps=10,
-    ...                              decay_steps=20)
+    ...                              decay_steps=20, decay_shape="linear")
     >>> schedule.numpy([0, 5, 10, 80, 90, 100, 150]).round(6).tolist()
     [0.0, 0.05, 0.1, 0.1, 0.05, 0.0, 0.0]
+    >>> WarmupStableDecay(0.1, 100, 10, 20).numpy([80, 85, 95]).round(6).tolist()
+    [0.1, 0.05, 0.013397]
     """
 
     def __init__(
@@ -559,7 +575,8 @@ class WarmupStableDecay(Schedule):
         decay_steps,
         initial_learning_rate=0.0,
         min_learning_rate=0.0,
-        decay_shape="linear",
+        decay_shape="1-sqrt",
+        warmup_shape="linear",
     ):
         self.peak_learning_rate = _validation.check_learning_rate(
             "peak_learning_rate", peak_learning_rate
@@ -594,7 +611,10 @@ class WarmupStableDecay(Schedule):
                 ),
             )
         self.decay_shape = _validation.check_choice(
-            "decay_shape", decay_shape, ("linear", "cosine", "1-sqrt")
+            "decay_shape", decay_shape, ("1-sqrt", "linear", "cosine")
+        )
+        self.warmup_shape = _validation.check_choice(
+            "warmup_shape", warmup_shape, ("linear", "cosine", "1-sqrt")
         )
 
     def _formula(self, step, xp):
@@ -614,12 +634,14 @@ class WarmupStableDecay(Schedule):
         )
         if self.warmup_steps:
             warmup = float(self.warmup_steps)
+            left = xp.until(self.warmup_steps)
             rise = ramp(
                 self.initial_learning_rate,
                 peak,
                 xp.minimum(step, warmup) / warmup,
-                "linear",
+                self.warmup_shape,
                 xp,
+                far=left / warmup,
             )
-            value = xp.where(step < warmup, rise, value)
+            value = xp.where(left > 0.0, rise, value)
         return value

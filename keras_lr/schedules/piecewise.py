@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from keras_lr import _validation
+from keras_lr.schedules._shapes import cosine_factor
 from keras_lr.schedules.base import Schedule
 from keras_lr.schedules.base import offset_from
 from keras_lr.schedules.base import offset_to
@@ -83,31 +84,42 @@ class PiecewiseConstant(Schedule):
 
 @keras.saving.register_keras_serializable(package="keras_lr")
 class PiecewiseLinear(Schedule):
-    """Linear interpolation between points `(boundaries[i], values[i])`.
+    """Interpolation between points `(boundaries[i], values[i])`.
 
     ```python
-    lr(step) = values[i-1] + (values[i] - values[i-1])
-               * (step - boundaries[i-1]) / (boundaries[i] - boundaries[i-1])
-               for boundaries[i-1] <= step <= boundaries[i]
+    t = (step - boundaries[i-1]) / (boundaries[i] - boundaries[i-1])
+        for boundaries[i-1] <= step <= boundaries[i]
+    lr(step) = values[i-1] + (values[i] - values[i-1]) * t                 # "linear"
+    lr(step) = values[i-1] + (values[i] - values[i-1]) * (1 - cos(pi * t)) / 2
+                                                                      # "cosine"
     ```
 
     Flat at `values[0]` before the first boundary and at `values[-1]` after
-    the last. Like `optax.piecewise_interpolate_schedule` with absolute
-    points, or `numpy.interp(step, boundaries, values)`.
+    the last. The linear form is `numpy.interp(step, boundaries, values)`.
+    Both are optax's `piecewise_interpolate_schedule(interpolation,
+    init_value, boundaries_and_scales)` written with absolute points:
+    `boundaries = [0, *sorted(b)]` and `values` the running products
+    `init_value * scale * ...`. The cosine form is tf-models'
+    `StepCosineDecayWithOffset(boundaries, values)` (with `boundaries[0] =
+    0`) before its last boundary (see `Offset` for its `offset`).
 
     Args:
         boundaries: at least two strictly increasing non-negative integer
             steps.
         values: one non-negative learning rate per boundary.
+        interpolation: `"linear"` or `"cosine"`.
 
     Example:
 
     >>> schedule = PiecewiseLinear([0, 100, 200], [0.0, 0.1, 0.01])
     >>> schedule.numpy([0, 50, 100, 150, 300]).round(6).tolist()
     [0.0, 0.05, 0.1, 0.055, 0.01]
+    >>> PiecewiseLinear([0, 100], [0.1, 0.0], interpolation="cosine").numpy(
+    ...     [0, 25, 50, 100]).round(6).tolist()
+    [0.1, 0.085355, 0.05, 0.0]
     """
 
-    def __init__(self, boundaries, values):
+    def __init__(self, boundaries, values, interpolation="linear"):
         self.boundaries = _validation.check_steps(
             "boundaries", boundaries, min_length=2
         )
@@ -117,6 +129,9 @@ class PiecewiseLinear(Schedule):
                 "Argument `values` must have as many elements as `boundaries` "
                 f"({len(self.boundaries)}). Received: values={values!r}"
             )
+        self.interpolation = _validation.check_choice(
+            "interpolation", interpolation, ("linear", "cosine")
+        )
 
     def _formula(self, step, xp):
         # Segment i runs from boundaries[i] to boundaries[i + 1]; before the
@@ -133,10 +148,17 @@ class PiecewiseLinear(Schedule):
         remaining = xp.minimum(
             xp.maximum(offset_to(xp, self.boundaries[1:], lower), 0.0), span
         )
+        if self.interpolation == "cosine":
+            # Each weight as sin**2 of its own distance: accurate near 0 at
+            # both ends of the segment.
+            from_start = cosine_factor(elapsed, span, xp)
+            from_end = cosine_factor(remaining, span, xp)
+        else:
+            from_start, from_end = elapsed / span, remaining / span
         values = xp.const(self.values)
         return (
-            xp.take(values, lower) * (remaining / span)
-            + xp.take(values, lower + 1) * (elapsed / span)
+            xp.take(values, lower) * from_end
+            + xp.take(values, lower + 1) * from_start
         )
 
 
