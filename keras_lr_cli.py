@@ -620,10 +620,12 @@ def _format_list():
         ("keras_lr", "keras_lr schedules"),
         ("keras", "Keras's built-in schedules (keras.optimizers.schedules)"),
     ):
+        rows = [row for row in SCHEDULES if row[2] == package]
+        if not rows:
+            # Every Keras name has a keras_lr drop-in, listed above.
+            continue
         lines.append(f"{title}:")
-        for name, class_name, row_package, summary, parameters in SCHEDULES:
-            if row_package != package:
-                continue
+        for name, class_name, row_package, summary, parameters in rows:
             required = [key for key, default in parameters if default is None]
             optional = [f"{key}={default}" for key, default in parameters if default is not None]
             lines.append(f"  {name} ({class_name})")

@@ -135,6 +135,10 @@ def test_list_shows_every_argument_its_default_and_what_is_required(capsys):
 def test_list_shows_keras_lr_defaults(capsys):
     _, out, _ = run_main(["list"], capsys)
     lines = out.splitlines()
+    # No empty section: every heading is followed by an entry.
+    for i, line in enumerate(lines):
+        if line.endswith(":") and not line.startswith(" "):
+            assert lines[i + 1].startswith("  "), line
     index = lines.index("  one_cycle (OneCycle)")
     assert lines[index + 2] == "      required: maximal_learning_rate, total_steps"
     assert lines[index + 3] == (
