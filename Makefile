@@ -43,11 +43,24 @@ demo: $(DEMO_STAMP)
 
 # The whole suite on TensorFlow, then the backend-neutral tests on JAX and on
 # torch; all three run, and the exit status fails if any failed.
+# Each pass keeps one core busy: the TensorFlow pass (the whole suite) runs
+# beside the JAX and torch passes (the `backend_neutral` tests), each in its
+# own temporary directory; their reports follow the TensorFlow pass's.
 test: $(DEV_STAMP)
-	@status=0; \
+	@others=$$(mktemp -d); status=0; \
+	( for backend in jax torch; do \
+	    KERAS_BACKEND=$$backend $(PY) -m pytest tests -m backend_neutral \
+	      --basetemp=$$others/$$backend > $$others/$$backend.log 2>&1; \
+	    echo $$? > $$others/$$backend.status; \
+	  done ) & \
 	KERAS_BACKEND=tensorflow $(PY) -m pytest tests || status=1; \
-	KERAS_BACKEND=jax $(PY) -m pytest tests -m backend_neutral || status=1; \
-	KERAS_BACKEND=torch $(PY) -m pytest tests -m backend_neutral || status=1; \
+	wait; \
+	for backend in jax torch; do \
+	  echo "== KERAS_BACKEND=$$backend pytest tests -m backend_neutral"; \
+	  cat $$others/$$backend.log; \
+	  [ "$$(cat $$others/$$backend.status)" = 0 ] || status=1; \
+	done; \
+	rm -rf $$others; \
 	exit $$status
 
 # The README's benchmark tables (several minutes; not part of `make test`).
