@@ -50,6 +50,11 @@ def schedules_to_measure():
         "PiecewiseConstantDecay (Keras's, 999 boundaries)": S.PiecewiseConstantDecay(
             many[:-1], [0.1 / (1 + i) for i in range(len(many))]
         ),
+        "InverseSqrtDecay": S.InverseSqrtDecay(0.1, timescale=1000),
+        "PowerDecay": S.PowerDecay(0.1, power=-0.5),
+        "PowerAndLinearDecay": S.PowerAndLinearDecay(0.1, TOTAL, offset=100),
+        "Offset(CosineAnnealing)": S.Offset(S.CosineAnnealing(0.1, TOTAL), 500),
+        "Cooldown(Constant)": S.Cooldown(S.Constant(0.1), 8000, 2000),
     }
     named.update(_later_schedules())
     missing = {cls.__name__ for cls in S.ALL_SCHEDULES} - {
