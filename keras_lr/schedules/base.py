@@ -671,17 +671,22 @@ def _check_step_tensor(step):
     return step
 
 
+def _whole_parts(points):
+    """A host table of points as float64, and their whole parts (capped far
+    beyond any step, so that they stay integers)."""
+    points = np.asarray(points, dtype=np.float64)
+    return points, np.floor(np.minimum(points, 2.0**62))
+
+
 def offset_from(xp, points, index):
     """`step - points[index]` for a host table `points`, exact in its whole part.
 
     `index` is an integer tensor (from `xp.locate`); points beyond what the
     step's whole part can hold count only in their float value.
     """
-    points = np.asarray(points, dtype=np.float64)
-    wholes = np.floor(np.minimum(points, 2.0**62))
-    fractions = points - wholes
+    points, wholes = _whole_parts(points)
     whole = xp.whole - xp.take(xp.index_table(wholes), index)
-    fraction = xp.take(xp.const(fractions), index)
+    fraction = xp.take(xp.const(points - wholes), index)
     if xp.frac is not None:
         return xp.to_float(whole) + (xp.frac - fraction)
     return xp.to_float(whole) - fraction
@@ -690,8 +695,7 @@ def offset_from(xp, points, index):
 def offset_to(xp, points, index):
     """`points[index] - step`, the distance to a point ahead, measured as
     `offset_from` is (no cancellation from the step's fraction)."""
-    points = np.asarray(points, dtype=np.float64)
-    wholes = np.floor(np.minimum(points, 2.0**62))
+    points, wholes = _whole_parts(points)
     whole = xp.take(xp.index_table(wholes), index) - xp.whole
     ahead = xp._ahead(whole, points - wholes, index)
     fits = wholes <= xp.largest_whole()
