@@ -249,49 +249,160 @@ def plot_descent(runs, loss, extent=3.0):
     return figure
 
 
-#: One colour per run, the same in every panel.
-_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple",
-            "tab:brown", "tab:pink", "tab:gray", "tab:olive", "tab:cyan",
-            "black", "gold"]
+def plot_comparison(results, summaries=None, baseline="constant", columns=4):
+    """The MNIST comparison as small multiples, one panel per schedule.
 
-
-def plot_comparison(results):
-    """The MNIST comparison: learning rate, training loss, validation accuracy.
+    Each panel shows the schedule's learning rate at every step (top; one
+    line per seed, which differ only where a callback such as the plateau
+    reacts to the seed's losses) and its validation accuracy, mean ± one
+    standard deviation over the seeds (bottom), against the baseline's
+    (grey). With `summaries`, the last two panels show every schedule's
+    paired difference from the baseline with its confidence interval: final
+    validation accuracy (points) and final training loss (ratio, log axis).
 
     Args:
-        results: a mapping of run names to objects with `steps` and
-            `learning_rates` (the per-step rate) and `history` (Keras's
-            `History.history`, with `loss` and `val_accuracy`), and
-            `steps_per_epoch`.
+        results: a mapping of schedule names to objects with
+            `steps_per_epoch`, `rates` (per seed, `(steps, rates)`) and
+            `histories` (per seed, Keras's `History.history` with
+            `val_accuracy`).
+        summaries: `keras_lr.demo.stats.summarize`'s result, or None.
+        baseline: the name of the baseline in `results`.
+        columns: panels per row.
 
     Returns:
         The matplotlib figure.
     """
     import matplotlib.pyplot as plt
 
-    figure, (rate_ax, loss_ax, accuracy_ax) = plt.subplots(
-        1, 3, figsize=(17, 5)
+    names = list(results)
+    panels = len(names) + (2 if summaries else 0)
+    rows = -(-panels // columns)
+    from matplotlib.ticker import FuncFormatter
+
+    figure = plt.figure(figsize=(4 * columns, 3.6 * rows))
+    grid = figure.add_gridspec(rows, columns, hspace=0.35, wspace=0.3)
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+
+    def band(name):
+        accuracy = 100 * np.array([h["val_accuracy"] for h in results[name].histories])
+        return (np.arange(1, accuracy.shape[1] + 1), accuracy.mean(axis=0),
+                accuracy.std(axis=0, ddof=1) if len(accuracy) > 1
+                else np.zeros(accuracy.shape[1]))
+
+    # One accuracy scale for every panel, from the end of the first quarter
+    # of training on: the first epochs would otherwise take the whole axis.
+    shown = np.concatenate([
+        band(name)[1][len(band(name)[1]) // 4:] for name in names
+    ])
+    low, high = float(shown.min()), float(shown.max())
+    margin = max(0.1, 0.15 * (high - low))
+    epochs, base_mean, base_sd = band(baseline)
+    for index, name in enumerate(names):
+        row, column = divmod(index, columns)
+        cell = grid[row, column].subgridspec(2, 1, height_ratios=[1, 2], hspace=0.08)
+        rate_ax = figure.add_subplot(cell[0])
+        accuracy_ax = figure.add_subplot(cell[1], sharex=rate_ax)
+        result = results[name]
+        for steps, rates in result.rates:
+            rate_ax.plot(np.asarray(steps) / result.steps_per_epoch, rates,
+                         color="tab:blue", linewidth=1)
+        rate_ax.set_ylim(0, None)
+        rate_ax.yaxis.set_major_formatter(plain)
+        rate_ax.tick_params(labelbottom=False, labelsize="small")
+        title = name
+        if summaries and name != baseline:
+            interval = summaries[name].accuracy_vs_baseline
+            title += f"   {100 * interval.mean:+.2f} pts"
+            if interval.low is not None:
+                title += f" [{100 * interval.low:+.2f}, {100 * interval.high:+.2f}]"
+        rate_ax.set_title(title, fontsize="medium", loc="left")
+        if name != baseline:
+            accuracy_ax.plot(epochs, base_mean, color="0.45", linestyle="--",
+                             linewidth=1, label=baseline)
+            accuracy_ax.fill_between(epochs, base_mean - base_sd,
+                                     base_mean + base_sd, color="0.8", alpha=0.6)
+        x, mean, sd = band(name)
+        accuracy_ax.plot(x, mean, color="tab:red", linewidth=1.5, label=name)
+        accuracy_ax.fill_between(x, mean - sd, mean + sd, color="tab:red", alpha=0.25)
+        accuracy_ax.set_ylim(low - margin, high + margin)
+        accuracy_ax.tick_params(labelsize="small")
+        accuracy_ax.grid(True, alpha=0.3)
+        rate_ax.grid(True, alpha=0.3)
+        if column == 0:
+            rate_ax.set_ylabel("rate", fontsize="small")
+            accuracy_ax.set_ylabel("val accuracy (%)", fontsize="small")
+        accuracy_ax.set_xlabel("epoch", fontsize="small", labelpad=1)
+        if index == 1:
+            accuracy_ax.legend(
+                [accuracy_ax.lines[1], accuracy_ax.lines[0]],
+                ["this schedule, mean ± sd", f"{baseline}, mean ± sd"],
+                fontsize="x-small", loc="lower right",
+            )
+    if summaries:
+        _plot_differences(figure, grid, names, summaries, baseline, columns)
+    figure.suptitle(
+        "Learning rate (top) and validation accuracy (bottom) of each "
+        f"schedule, against {baseline}", y=0.995,
     )
-    for index, (name, result) in enumerate(results.items()):
-        colour = _COLOURS[index % len(_COLOURS)]
-        epochs = np.arange(1, len(result.history["loss"]) + 1)
-        rate_ax.plot(np.asarray(result.steps) / result.steps_per_epoch,
-                     result.learning_rates, color=colour, label=name)
-        loss_ax.plot(epochs, result.history["loss"], color=colour)
-        accuracy_ax.plot(epochs, result.history["val_accuracy"], color=colour)
-    rate_ax.set(xlabel="epoch (step / steps per epoch)", ylabel="learning rate",
-                yscale="log", title="Learning rate at every step")
-    # Three decades show every peak; the last steps of annealing to 0 would
-    # otherwise stretch the axis over many more.
-    top = max(float(np.max(r.learning_rates, initial=0)) for r in results.values())
-    if top > 0:
-        rate_ax.set_ylim(top / 1e3, top * 1.5)
-    loss_ax.set(xlabel="epoch", ylabel="training loss", yscale="log",
-                title="Training loss")
-    accuracy_ax.set(xlabel="epoch", ylabel="validation accuracy",
-                    title="Validation accuracy")
-    for ax in (rate_ax, loss_ax, accuracy_ax):
-        ax.grid(True, alpha=0.3)
-    figure.legend(loc="center right", fontsize="small", frameon=False)
-    figure.tight_layout(rect=(0, 0, 0.88, 1))
+    figure.subplots_adjust(left=0.05, right=0.98, top=0.95, bottom=0.05)
     return figure
+
+
+def _plot_differences(figure, grid, names, summaries, baseline, columns):
+    """Forest plots: each schedule's paired difference from the baseline.
+
+    The two panels take the two cells after the last schedule's (or the
+    next row's first two), and share the schedule names between them.
+    """
+    from matplotlib.ticker import FixedLocator
+    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import NullLocator
+
+    others = [name for name in names if name != baseline]
+    positions = np.arange(len(others))[::-1]
+    row, column = divmod(len(names), columns)
+    if column + 2 > columns:
+        row, column = row + 1, 0
+    pair = grid[row, column:column + 2].subgridspec(1, 2, wspace=0.75)
+    accuracy_ax = figure.add_subplot(pair[0])
+    loss_ax = figure.add_subplot(pair[1], sharey=accuracy_ax)
+
+    def forest(ax, intervals, transform, zero, better):
+        for position, interval in zip(positions, intervals):
+            # Grey where the interval holds the baseline: seed noise.
+            colour = {0: "0.5", better: "tab:green"}.get(interval.sign, "tab:red")
+            if interval.low is not None:
+                ax.plot(transform(np.array([interval.low, interval.high])),
+                        [position, position], color=colour, linewidth=2)
+            ax.plot(transform(interval.mean), position, "o", color=colour,
+                    markersize=4)
+        ax.axvline(zero, color="black", linewidth=0.8)
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.tick_params(axis="x", which="both", labelsize="x-small")
+
+    forest(accuracy_ax, [summaries[n].accuracy_vs_baseline for n in others],
+           lambda value: 100 * value, 0.0, 1)
+    forest(loss_ax, [summaries[n].log_loss_vs_baseline for n in others],
+           np.exp, 1.0, -1)
+    # The names between the panels, for both.
+    accuracy_ax.set_yticks(positions, others, fontsize="small")
+    accuracy_ax.yaxis.tick_right()
+    accuracy_ax.tick_params(axis="y", length=0, pad=6)
+    for label in loss_ax.get_yticklabels():
+        label.set_visible(False)
+    loss_ax.tick_params(axis="y", length=0)
+    loss_ax.set_xscale("log")
+    low, high = loss_ax.get_xlim()
+    ticks = [t for t in (0.1, 0.2, 0.25, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 3, 4,
+                         5, 10) if low <= t <= high]
+    # At most about five labelled ratios: matplotlib's log minor labels
+    # collide on a narrow axis.
+    loss_ax.xaxis.set_major_locator(FixedLocator(ticks[:: max(1, len(ticks) // 5)]))
+    loss_ax.xaxis.set_minor_locator(NullLocator())
+    loss_ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}x"))
+    accuracy_ax.set_title(f"final val accuracy\nvs {baseline} (points)",
+                          fontsize="medium", loc="left")
+    loss_ax.set_title(f"final train loss\n/ {baseline}'s", fontsize="medium",
+                      loc="left")
+    for ax in (accuracy_ax, loss_ax):
+        ax.set_xlabel("mean, 95 % CI; grey: noise", fontsize="x-small")

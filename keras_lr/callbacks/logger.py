@@ -355,6 +355,13 @@ class _EventFile:
             self._file.write(event.SerializeToString())
         self._file.flush()
 
+    def write_summary(self, summary, step):
+        """One `Summary` proto (from TensorFlow or TensorBoard) at `step`."""
+        event = event_pb2.Event(wall_time=time.time(), step=step)
+        event.summary.ParseFromString(summary.SerializeToString())
+        self._file.write(event.SerializeToString())
+        self._file.flush()
+
     def close(self):
         self._file.close()
 
