@@ -80,27 +80,38 @@ def test_the_names_are_exactly_those_get_accepts():
         assert cls.__module__.split(".")[0] == package
 
 
-def test_demo_table_and_options_match_keras_lr_demo():
+def test_demo_table_and_options_match_keras_lr_demo(monkeypatch):
     assert keras_lr_cli.DEMO_RUNS == demo.RUNS
     assert (
         keras_lr_cli.DEMO_DEFAULT_EPOCHS,
         keras_lr_cli.DEMO_QUICK_EPOCHS,
         keras_lr_cli.DEMO_QUICK_TRAIN,
-    ) == (demo.DEFAULT_EPOCHS, demo.QUICK_EPOCHS, demo.QUICK_TRAIN)
+        keras_lr_cli.DEMO_DEFAULT_SEEDS,
+    ) == (demo.DEFAULT_EPOCHS, demo.QUICK_EPOCHS, demo.QUICK_TRAIN,
+          demo.DEFAULT_SEEDS)
 
-    def options(parser):
-        return [
-            (a.option_strings, a.dest, a.default, a.choices, a.nargs, a.metavar)
-            for a in parser._actions
-            if not isinstance(a, argparse._HelpAction)
-        ]
-
-    theirs = argparse.ArgumentParser()
-    demo.add_arguments(theirs)
-    ours = argparse.ArgumentParser()
-    keras_lr_cli._add_demo_arguments(ours)
-    # The types differ on purpose: ours bound --epochs and --seed.
-    assert options(ours) == options(theirs)
+    # Every option reaches `compare`, by position, with its parsed value.
+    received = []
+    monkeypatch.setattr(
+        "keras_lr.demo.compare", lambda *args: received.append(args)
+    )
+    parser = argparse.ArgumentParser()
+    keras_lr_cli._add_demo_arguments(parser)
+    demo.run_from_arguments(parser.parse_args([
+        "--schedules", "cosine,constant", "linear", "--epochs", "7", "--out", "o",
+        "--data", "subset", "--model", "cnn", "--seeds", "4", "--seed", "9",
+        "--jobs", "3", "--quick", "--verbose",
+    ]))
+    assert received == [(
+        ["cosine", "constant", "linear"], 7, "o", "subset", "cnn", 4, 9, True, 3,
+        True,
+    )]
+    received.clear()
+    demo.run_from_arguments(parser.parse_args(["--quick"]))
+    assert received == [(
+        list(demo.RUNS), demo.QUICK_EPOCHS, os.path.join("runs", "mnist"), "auto",
+        "mlp", demo.DEFAULT_SEEDS, 0, True, None, False,
+    )]
 
 
 def test_image_formats_are_what_matplotlib_writes():
@@ -390,7 +401,13 @@ FUZZ = [
     ("demo misspelt run", ["demo", "--schedules", "one-cycle", "--out", "{out}"],
      "did you mean `one_cycle`?", True),
     ("demo --data", ["demo", "--data", "imagenet", "--out", "{out}"], "--data", True),
-    ("demo --target", ["demo", "--target", "2", "--out", "{out}"], "--target", True),
+    ("demo --seeds 0", ["demo", "--seeds", "0", "--out", "{out}"], "--seeds", True),
+    ("demo --seeds 1000", ["demo", "--seeds", "1000", "--out", "{out}"],
+     "--seeds", True),
+    ("demo --jobs 0", ["demo", "--jobs", "0", "--out", "{out}"], "--jobs", True),
+    ("demo seeds past the largest",
+     ["demo", "--seed", "4294967295", "--seeds", "2", "--out", "{out}"],
+     "largest seed", True),
     ("demo --out under a file", ["demo", "--out", "{tmp}/text.txt/runs"],
      "--out", True),
     ("gallery -o lr.xyz", ["gallery", "-o", "{tmp}/g.xyz"], ".xyz", True),
@@ -530,13 +547,13 @@ def test_plot_prints_nothing_to_stderr_even_at_tf_log_level_0(tmp_path):
 def test_demo_prints_no_tensorflow_lines(tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="0", KERAS_BACKEND="tensorflow")
     result = run_command(
-        ["demo", "--quick", "--epochs", "1", "--data", "subset",
+        ["demo", "--quick", "--epochs", "1", "--data", "subset", "--seeds", "1",
          "--schedules", "constant", "--out", str(tmp_path / "runs")],
         env=env,
     )
     assert result.returncode == 0
     assert result.stderr == ""
-    assert "Open the runs in TensorBoard" in result.stdout
+    assert "TensorBoard: " in result.stdout
 
 
 # --- find ------------------------------------------------------------------------
