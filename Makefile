@@ -14,7 +14,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # TensorFlow's start-up chatter (CUDA probing, CPU flags) hides test output.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test bench clean
+.PHONY: demo tensorboard test bench clean
 
 # $(venv): check Python, create .venv if needed, with a current pip.
 define venv
@@ -40,6 +40,13 @@ $(DEMO_STAMP): setup.cfg pyproject.toml
 # The console script, not `python -m`: it hides TensorFlow's start-up lines.
 demo: $(DEMO_STAMP)
 	$(VENV)/bin/keras-lr demo
+
+# TensorBoard on the last `make demo` (runs/mnist/latest), every point of
+# every run (it samples 1,000 per tag otherwise), on localhost only.
+LOGDIR ?= runs/mnist/latest
+tensorboard: $(DEMO_STAMP)
+	@test -e $(LOGDIR) || { echo "make: no $(LOGDIR); run make demo first" >&2; exit 2; }
+	$(VENV)/bin/tensorboard --logdir $(LOGDIR) --samples_per_plugin scalars=0 --host 127.0.0.1
 
 # The whole suite on TensorFlow, then the backend-neutral tests on JAX and on
 # torch; all three run, and the exit status fails if any failed.

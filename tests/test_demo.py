@@ -151,10 +151,12 @@ def test_hparams_are_typed_with_the_key_columns_first(runs):
     _, first, _, _ = runs
     data = hparams_data(first.results["cosine"].run_dirs[0])
     experiment = data["_hparams_/experiment"].experiment
-    infos = {info.name: info for info in experiment.hparam_infos}
-    assert [info.name for info in experiment.hparam_infos][:6] == [
-        "schedule", "optimizer", "peak_learning_rate", "model", "epochs", "seed"
+    # TensorBoard shows the columns marked `differs` first, by name.
+    shown = sorted(experiment.hparam_infos, key=lambda i: (not i.differs, i.name))
+    assert [info.display_name for info in shown][:6] == [
+        "schedule", "optimizer", "peak rate", "model", "epochs", "seed"
     ]
+    infos = {info.display_name: info for info in experiment.hparam_infos}
     assert infos["schedule"].type == api_pb2.DATA_TYPE_STRING
     assert [v.string_value for v in infos["schedule"].domain_discrete.values] == (
         sorted(demo.RUNS)
@@ -162,7 +164,7 @@ def test_hparams_are_typed_with_the_key_columns_first(runs):
     assert [v.string_value for v in infos["optimizer"].domain_discrete.values] == [
         "AdamW", "SGD", "ScheduleFreeAdamW"
     ]
-    peak = infos["peak_learning_rate"]
+    peak = infos["peak rate"]
     assert peak.type == api_pb2.DATA_TYPE_FLOAT64
     assert (peak.domain_interval.min_value, peak.domain_interval.max_value) == (
         pytest.approx((1e-3, 0.1))
@@ -186,12 +188,13 @@ def test_each_run_has_its_hparams_session_and_metrics(runs, name):
             "_hparams_/session_start_info"
         ].session_start_info
         values = start.hparams
-        assert values["schedule"].string_value == name
-        assert values["seed"].number_value == seed
-        assert values["model"].string_value == "mlp"
-        assert values["epochs"].number_value == EPOCHS
-        assert values["optimizer"].string_value == run.optimizer
-        assert values["peak_learning_rate"].number_value == pytest.approx(
+        assert values["1_schedule"].string_value == name
+        assert values["6_seed"].number_value == seed
+        assert values["4_model"].string_value == "mlp"
+        assert values["5_epochs"].number_value == EPOCHS
+        assert values["2_optimizer"].string_value == run.optimizer
+        assert values["data"].string_value == "subset"
+        assert values["3_peak_learning_rate"].number_value == pytest.approx(
             max(run.rates(np.arange(STEPS_PER_EPOCH * EPOCHS)))
         )
         assert json.loads(values["schedule_config"].string_value) == (

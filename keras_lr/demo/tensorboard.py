@@ -49,34 +49,75 @@ def write_epoch_metrics(run_dir, history, steps_per_epoch):
         file.close()
 
 
+#: The key columns, in the order the HParams tab shows them.
+KEY_HPARAMS = ("schedule", "optimizer", "peak_learning_rate", "model", "epochs", "seed")
+
+
 def _hparams(settings, names, runs):
-    """The typed HParams of the experiment, the key columns first."""
+    """`{key: HParam}`: the typed HParams of the experiment.
+
+    TensorBoard's HParams tab sorts its columns by name, after putting the
+    ones marked "differs" first, and shows the first five: so the key
+    columns are marked, and named with their rank ("1_schedule", shown as
+    "schedule").
+    """
     from tensorboard.plugins.hparams import api as hp
 
     peaks = [run["peak_learning_rate"] for run in runs]
-    return [
-        hp.HParam("schedule", hp.Discrete(list(names)), description="the run's schedule"),
-        hp.HParam(
-            "optimizer", hp.Discrete(sorted({run["optimizer"] for run in runs}))
+
+    def values(key):
+        return sorted({run[key] for run in runs})
+
+    domains = {
+        "schedule": (hp.Discrete(list(names)), "the run's schedule"),
+        "optimizer": (hp.Discrete(values("optimizer")), ""),
+        "peak_learning_rate": (
+            hp.RealInterval(min(peaks), max(peaks)), "the largest rate of the run"
         ),
-        hp.HParam(
-            "peak_learning_rate", hp.RealInterval(min(peaks), max(peaks)),
-            display_name="peak rate", description="the largest rate of the run",
+        "model": (hp.Discrete([settings["model"]]), ""),
+        "epochs": (hp.IntInterval(settings["epochs"], settings["epochs"]), ""),
+        "seed": (
+            hp.Discrete(list(settings["seeds"])),
+            "the initial weights and batch order: the same for every schedule",
         ),
-        hp.HParam("model", hp.Discrete([settings["model"]])),
-        hp.HParam("epochs", hp.IntInterval(settings["epochs"], settings["epochs"])),
-        hp.HParam("seed", hp.Discrete(list(settings["seeds"]))),
-        hp.HParam("data", hp.Discrete([settings["data"]])),
-        hp.HParam("batch_size", hp.Discrete([settings["batch_size"]])),
-        hp.HParam(
-            "schedule_class", hp.Discrete(sorted({run["schedule_class"] for run in runs}))
+        "data": (hp.Discrete([settings["data"]]), settings["data_description"]),
+        "batch_size": (hp.Discrete([settings["batch_size"]]), ""),
+        "schedule_class": (hp.Discrete(values("schedule_class")), ""),
+        "schedule_config": (
+            hp.Discrete(values("schedule_config")),
+            "the schedule's get_config(), as JSON",
         ),
-        hp.HParam(
-            "schedule_config",
-            hp.Discrete(sorted({run["schedule_config"] for run in runs})),
-            description="the schedule's get_config(), as JSON",
-        ),
-    ]
+    }
+    hparams = {}
+    for key, (domain, description) in domains.items():
+        name = key
+        if key in KEY_HPARAMS:
+            name = f"{KEY_HPARAMS.index(key) + 1}_{key}"
+        display = "peak rate" if key == "peak_learning_rate" else key
+        hparams[key] = hp.HParam(name, domain, display_name=display,
+                                 description=description)
+    return hparams
+
+
+def _experiment_summary(hparams):
+    from tensorboard.plugins.hparams import api as hp
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    summary = hp.hparams_config_pb(
+        hparams=list(hparams.values()),
+        metrics=[
+            hp.Metric(tag, display_name=label, description=text)
+            for tag, (label, text) in METRICS.items()
+        ],
+    )
+    # `hparams_config_pb` cannot mark columns: mark the key ones in place.
+    content = summary.value[0].metadata.plugin_data
+    data = plugin_data_pb2.HParamsPluginData.FromString(content.content)
+    keys = {hparams[key].name for key in KEY_HPARAMS}
+    for info in data.experiment.hparam_infos:
+        info.differs = info.name in keys
+    content.content = data.SerializeToString()
+    return summary
 
 
 def _layout():
@@ -127,18 +168,9 @@ def write_run_summary(run_dir, settings, names, runs, run, metrics):
     hparams = _hparams(settings, names, runs)
     file = _event_file(run_dir)
     try:
-        file.write_summary(
-            hp.hparams_config_pb(
-                hparams=hparams,
-                metrics=[
-                    hp.Metric(tag, display_name=label, description=text)
-                    for tag, (label, text) in METRICS.items()
-                ],
-            ),
-            step=0,
-        )
+        file.write_summary(_experiment_summary(hparams), step=0)
         file.write_summary(custom_scalars.pb(_layout()), step=0)
-        values = {h: run[h.name] for h in hparams}
+        values = {hparam: run[key] for key, hparam in hparams.items()}
         trial = os.path.relpath(run_dir, os.path.dirname(os.path.dirname(run_dir)))
         file.write_summary(hp.hparams_pb(values, trial_id=trial), step=0)
         step = settings["epochs"]
