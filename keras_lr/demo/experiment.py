@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime
+import functools
 import json
 import os
 import platform
@@ -117,7 +118,7 @@ def compare(
     quick=False,
     jobs=None,
     verbose=False,
-    report=print,
+    report=None,
 ):
     """Train every schedule with several seeds and compare it with the baseline.
 
@@ -143,6 +144,8 @@ def compare(
         An `Experiment`.
     """
     started = time.perf_counter()
+    # Flushed: a line per run is the progress, also piped into a file.
+    report = report or functools.partial(print, flush=True)
     names = list(dict.fromkeys(names))
     if BASELINE not in names:
         report(f"Adding {BASELINE!r}: every schedule is compared with it.")
