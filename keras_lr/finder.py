@@ -85,23 +85,54 @@ class RangeTestResult:
         slope = np.gradient(losses[begin:stop], np.log(rates[begin:stop]))
         return float(rates[begin + int(np.argmin(slope))])
 
-    def plot(self, ax=None):
+    def plot(self, ax=None, method="steepest"):
         """The smoothed loss against the rate (log x), suggestion marked.
+
+        The y axis shows the region that matters: from a little below the
+        smoothed loss's minimum to a little above the highest smoothed loss
+        before it (about the starting loss). The divergence at the end of
+        the sweep, often many times higher, runs off the top of the axes
+        instead of squashing the descent into a flat line.
+
+        Args:
+            ax: a matplotlib axes; a new figure's axes when None.
+            method: the `suggestion` method whose rate is marked, as a
+                point on the curve (named in the legend).
 
         Returns:
             The matplotlib `Axes`.
+
+        Example:
+
+        ```python
+        result = keras_lr.find_learning_rate(model, x_train, y_train)
+        result.plot().figure.savefig("lr_find.png")
+        ```
         """
         if ax is None:
             import matplotlib.pyplot as plt
 
             _, ax = plt.subplots()
         ax.plot(self.learning_rates, self.smoothed_losses, label="smoothed loss")
-        suggestion = self.suggestion()
-        ax.axvline(suggestion, color="red", linestyle="--",
-                   label=f"suggestion {suggestion:.2g}")
+        suggestion = self.suggestion(method)
+        finite = np.isfinite(self.smoothed_losses)
+        rates = self.learning_rates[finite]
+        losses = self.smoothed_losses[finite]
+        # The loss at the suggestion, read off the curve as drawn (straight
+        # segments on the log axis); "minimum" lies between two samples.
+        at = float(np.interp(np.log(suggestion), np.log(rates), losses))
+        ax.plot([suggestion], [at], "o", color="red", markersize=7,
+                label=f"suggestion ({method}) {suggestion:.2g}")
+        lowest = int(np.argmin(losses))
+        top = float(np.max(losses[: lowest + 1]))
+        bottom = float(losses[lowest])
+        if top > bottom:
+            margin = 0.1 * (top - bottom)
+            ax.set_ylim(bottom - margin, top + margin)
         ax.set_xscale("log")
         ax.set_xlabel("learning rate")
-        ax.set_ylabel("loss")
+        ax.set_ylabel("loss (smoothed)")
+        ax.grid(True, which="both", alpha=0.3)
         ax.legend()
         return ax
 
