@@ -122,7 +122,10 @@ def main(argv=None):
         print(f"{name:15s} final val accuracy {accuracies[name]:.4f}")
 
     best = max(accuracies, key=accuracies.get)
-    print(f"Best: {best}. See every step's rate beside the metrics with:")
+    # One seed: the gaps between schedules may be seed noise; `keras-lr
+    # demo` trains several seeds and says which differences are not.
+    print(f"Highest with this seed: {best}. Every step's rate beside the "
+          "metrics:")
     print(f"tensorboard --logdir {args.out}")
     return 0
 

@@ -393,11 +393,13 @@ def _plot_differences(figure, grid, names, summaries, baseline, columns):
     loss_ax.tick_params(axis="y", length=0)
     loss_ax.set_xscale("log")
     low, high = loss_ax.get_xlim()
-    ticks = [t for t in (0.1, 0.2, 0.25, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 3, 4,
-                         5, 10) if low <= t <= high]
-    # At most about five labelled ratios: matplotlib's log minor labels
-    # collide on a narrow axis.
-    loss_ax.xaxis.set_major_locator(FixedLocator(ticks[:: max(1, len(ticks) // 5)]))
+    # A few labelled ratios, 1x always: matplotlib's log minor labels
+    # collide on a narrow axis, and its major ones are powers of ten.
+    ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
+             if low <= t <= high]
+    if len(ticks) < 3:
+        ticks = [t for t in (0.5, 0.67, 0.8, 1, 1.25, 1.5, 2) if low <= t <= high]
+    loss_ax.xaxis.set_major_locator(FixedLocator(ticks))
     loss_ax.xaxis.set_minor_locator(NullLocator())
     loss_ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}x"))
     accuracy_ax.set_title(f"final val accuracy\nvs {baseline} (points)",
