@@ -50,6 +50,10 @@ class Experiment:
     summaries: dict
 
 
+def _count(number, noun):
+    return f"{number} {noun}{'s' * (number != 1)}"
+
+
 def _versions():
     from importlib import metadata
 
@@ -68,7 +72,7 @@ def _versions():
 def _experiment_dir(out, model, epochs, seeds, quick):
     """A new directory `<out>/<date-time>_<model>_<epochs>ep_<seeds>seeds`."""
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = f"{stamp}_{model}_{epochs}ep_{seeds}seed{'s' * (seeds > 1)}"
+    base = f"{stamp}_{model}_{epochs}ep_{_count(seeds, 'seed').replace(' ', '')}"
     base += "_quick" if quick else ""
     for attempt in range(1, 1000):
         name = base if attempt == 1 else f"{base}-{attempt}"
@@ -187,9 +191,9 @@ def compare(
     ]
     report(
         f"{description}; {model}, batch {training.BATCH_SIZE}, {epochs} epochs "
-        f"of {steps_per_epoch} steps; {len(names)} schedules x {seeds} "
-        f"seed{'s' * (seeds > 1)} = {len(tasks)} runs, {jobs} at a time, into "
-        f"{directory}"
+        f"of {steps_per_epoch} steps; {_count(len(names), 'schedule')} x "
+        f"{_count(seeds, 'seed')} = {_count(len(tasks), 'run')}, {jobs} at a "
+        f"time, into {directory}"
     )
     trained = {}
     width = len(str(len(tasks)))
