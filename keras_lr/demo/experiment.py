@@ -4,6 +4,7 @@ import dataclasses
 import datetime
 import functools
 import json
+import math
 import os
 import platform
 import shlex
@@ -199,14 +200,10 @@ def compare(
     width = len(str(len(tasks)))
     for done, run in enumerate(training.train_all(tasks, jobs), start=1):
         trained[run.task.name, run.task.seed] = run
-        now = time.perf_counter()
-        if done == 1:
-            # The workers' start-up is behind us: from here on, runs end
-            # about one fit's time apart per job.
-            first_done = now
-            left = run.wall_time * (len(tasks) - 1) / min(jobs, len(tasks))
-        else:
-            left = (now - first_done) / (done - 1) * (len(tasks) - done)
+        # The runs left, `jobs` at a time, each as long as the mean so far
+        # (the workers' start-up is behind us).
+        mean = sum(r.wall_time for r in trained.values()) / done
+        left = mean * math.ceil((len(tasks) - done) / jobs)
         history = run.history
         report(
             f"[{done:{width}d}/{len(tasks)}] {run.task.name:20s} seed {run.task.seed}  "
