@@ -327,6 +327,7 @@ def test_mnist_demo_one_cycle_cycles_momentum_as_pytorch():
     """The demo's one-cycle run: PyTorch's default `cycle_momentum=True`;
     every other SGD run keeps Keras's SGD with momentum 0.9."""
     from keras_lr import demo
+    from keras_lr.demo.runs import PEAK
 
     run = demo.make_run("one_cycle", steps_per_epoch=10, epochs=3)
     optimizer = run.build_optimizer()
@@ -334,7 +335,7 @@ def test_mnist_demo_one_cycle_cycles_momentum_as_pytorch():
     assert optimizer.hyperparameter_schedules == {
         "momentum": S.OneCycleMomentum(30, 0.85, 0.95)
     }
-    assert run.learning_rate == S.OneCycle(demo.PEAK, total_steps=30)
+    assert run.learning_rate == S.OneCycle(PEAK, total_steps=30)
     for name in ("constant", "cyclical", "cosine_plateau"):
         optimizer = demo.make_run(name, 10, 3).build_optimizer()
         assert type(optimizer) is type(keras.optimizers.SGD(momentum=0.9))

@@ -79,27 +79,36 @@ def test_descent_figure_draws_rates_losses_and_paths():
     plt.close(figure)
 
 
-def test_comparison_figure_has_a_colour_per_run_and_epoch_axes():
-    def result(rates, loss, accuracy):
+def test_comparison_figure_draws_each_schedule_against_the_baseline():
+    from keras_lr.demo import stats
+
+    def result(rates, *accuracies):
         return types.SimpleNamespace(
-            steps=np.arange(len(rates)),
-            learning_rates=np.asarray(rates),
-            history={"loss": loss, "val_accuracy": accuracy},
             steps_per_epoch=2,
+            rates=[(np.arange(len(rates)), np.asarray(rates))] * len(accuracies),
+            histories=[{"val_accuracy": a, "loss": [1.0, 0.5]} for a in accuracies],
         )
 
-    figure = plot.plot_comparison(
-        {
-            "a": result([0.1, 0.1, 0.1, 0.1], [1.0, 0.5], [0.8, 0.9]),
-            "b": result([0.1, 0.05, 0.02, 0.01], [1.2, 0.4], [0.7, 0.95]),
-        }
+    results = {
+        "constant": result([0.1] * 4, [0.8, 0.9], [0.7, 0.8]),
+        "decay": result([0.1, 0.05, 0.02, 0.01], [0.7, 0.95], [0.6, 0.85]),
+    }
+    summaries = stats.summarize(
+        {name: dict(enumerate(r.histories)) for name, r in results.items()},
+        "constant",
     )
-    rate_ax, loss_ax, accuracy_ax = figure.axes
-    np.testing.assert_allclose(rate_ax.lines[1].get_xdata(), [0, 0.5, 1, 1.5])
-    np.testing.assert_allclose(accuracy_ax.lines[1].get_xydata(), [[1, 0.7], [2, 0.95]])
-    colours = [line.get_color() for line in rate_ax.lines]
-    assert len(set(colours)) == 2
-    assert [line.get_color() for line in loss_ax.lines] == colours
-    assert rate_ax.get_yscale() == "log"
-    assert rate_ax.get_ylim() == pytest.approx((1e-4, 0.15))
+    figure = plot.plot_comparison(results, summaries)
+    # Two axes per schedule (rate, accuracy), then the two forest plots.
+    assert len(figure.axes) == 6
+    rate_ax, accuracy_ax = figure.axes[2:4]
+    np.testing.assert_allclose(rate_ax.lines[0].get_xdata(), [0, 0.5, 1, 1.5])
+    np.testing.assert_allclose(rate_ax.lines[0].get_ydata(), [0.1, 0.05, 0.02, 0.01])
+    baseline, mean = accuracy_ax.lines
+    np.testing.assert_allclose(baseline.get_xydata(), [[1, 75], [2, 85]])
+    np.testing.assert_allclose(mean.get_xydata(), [[1, 65], [2, 90]])
+    assert baseline.get_linestyle() == "--"
+    # The difference panel: the mean of 95 - 90 and 85 - 80 points, at 5.
+    accuracy_forest = figure.axes[4]
+    assert accuracy_forest.lines[-2].get_xdata()[0] == pytest.approx(5.0)
+    assert "decay   +5.00 pts" in rate_ax.get_title(loc="left")
     plt.close(figure)
