@@ -289,14 +289,13 @@ def plot_comparison(results, summaries=None, baseline="constant", columns=4):
                 accuracy.std(axis=0, ddof=1) if len(accuracy) > 1
                 else np.zeros(accuracy.shape[1]))
 
+    bands = {name: band(name) for name in names}
     # One accuracy scale for every panel, from the end of the first quarter
     # of training on: the first epochs would otherwise take the whole axis.
-    shown = np.concatenate([
-        band(name)[1][len(band(name)[1]) // 4:] for name in names
-    ])
+    shown = np.concatenate([mean[len(mean) // 4:] for _, mean, _ in bands.values()])
     low, high = float(shown.min()), float(shown.max())
     margin = max(0.1, 0.15 * (high - low))
-    epochs, base_mean, base_sd = band(baseline)
+    epochs, base_mean, base_sd = bands[baseline]
     for index, name in enumerate(names):
         row, column = divmod(index, columns)
         cell = grid[row, column].subgridspec(2, 1, height_ratios=[1, 2], hspace=0.08)
@@ -321,7 +320,7 @@ def plot_comparison(results, summaries=None, baseline="constant", columns=4):
                              linewidth=1, label=baseline)
             accuracy_ax.fill_between(epochs, base_mean - base_sd,
                                      base_mean + base_sd, color="0.8", alpha=0.6)
-        x, mean, sd = band(name)
+        x, mean, sd = bands[name]
         accuracy_ax.plot(x, mean, color="tab:red", linewidth=1.5, label=name)
         accuracy_ax.fill_between(x, mean - sd, mean + sd, color="tab:red", alpha=0.25)
         accuracy_ax.set_ylim(low - margin, high + margin)

@@ -25,6 +25,8 @@ QUICK_EPOCHS = 3
 DEFAULT_SEEDS = 3
 OUT = os.path.join("runs", "mnist")
 LATEST = "latest"
+#: The tag `LearningRateLogger` writes the rate of every update under.
+TAG = "learning_rate"
 
 
 @dataclasses.dataclass
@@ -196,14 +198,13 @@ def compare(
         f"{_count(seeds, 'seed')} = {_count(len(tasks), 'run')}, {jobs} at a "
         f"time, into {directory}"
     )
-    trained = {}
+    trained_seconds = 0.0
     width = len(str(len(tasks)))
     for done, run in enumerate(training.train_all(tasks, jobs), start=1):
-        trained[run.task.name, run.task.seed] = run
         # The runs left, `jobs` at a time, each as long as the mean so far
         # (the workers' start-up is behind us).
-        mean = sum(r.wall_time for r in trained.values()) / done
-        left = mean * math.ceil((len(tasks) - done) / jobs)
+        trained_seconds += run.wall_time
+        left = trained_seconds / done * math.ceil((len(tasks) - done) / jobs)
         history = run.history
         report(
             f"[{done:{width}d}/{len(tasks)}] {run.task.name:20s} seed {run.task.seed}  "
@@ -211,14 +212,9 @@ def compare(
             f"loss {history['loss'][-1]:.4f}  {run.wall_time:5.1f} s"
             + (f"  about {report_lib.duration(left)} left" if done < len(tasks) else "")
         )
-    results = {}
-    for name in names:
-        runs = [trained[name, seed] for seed in seed_list]
-        results[name] = ScheduleResult(
-            name, steps_per_epoch, seed_list, [r.history for r in runs],
-            [training.rates_logged(r.task.run_dir) for r in runs],
-            [r.task.run_dir for r in runs], [r.wall_time for r in runs],
-        )
+    # Read back from what the runs wrote: the same results as a later
+    # `load_results` of this directory.
+    _, results = load_results(directory)
     summaries = stats.summarize(
         {name: dict(zip(seed_list, r.histories)) for name, r in results.items()},
         BASELINE,
@@ -244,7 +240,10 @@ def load_results(directory):
         results[name] = ScheduleResult(
             name, settings["steps_per_epoch"], settings["seeds"],
             [r["history"] for r in records],
-            [training.rates_logged(run_dir) for run_dir in run_dirs],
+            [
+                tensorboard.read_scalars(os.path.join(run_dir, "train"), TAG)
+                for run_dir in run_dirs
+            ],
             run_dirs, [r["wall_time_s"] for r in records],
         )
     return settings, results
@@ -252,15 +251,17 @@ def load_results(directory):
 
 def _write_tensorboard(settings, names, results, summaries, steps_per_epoch):
     total = steps_per_epoch * settings["epochs"]
-    hparams = {}
+    runs = []
     for name in names:
         run = make_run(name, steps_per_epoch, settings["epochs"])
         schedule_class, schedule_config = run.schedule_config()
-        for seed in settings["seeds"]:
-            hparams[name, seed] = {
+        peak = run.peak_learning_rate(total)
+        summary = summaries[name]
+        for index, seed in enumerate(settings["seeds"]):
+            values = {
                 "schedule": name,
                 "optimizer": run.optimizer,
-                "peak_learning_rate": run.peak_learning_rate(total),
+                "peak_learning_rate": peak,
                 "model": settings["model"],
                 "epochs": settings["epochs"],
                 "seed": seed,
@@ -269,19 +270,14 @@ def _write_tensorboard(settings, names, results, summaries, steps_per_epoch):
                 "schedule_class": schedule_class,
                 "schedule_config": schedule_config,
             }
-    every = list(hparams.values())
-    for name in names:
-        summary, result = summaries[name], results[name]
-        for index, seed in enumerate(settings["seeds"]):
-            tensorboard.write_run_summary(
-                result.run_dirs[index], settings, names, every, hparams[name, seed],
-                {
-                    "final_val_accuracy": summary.final_val_accuracy[index],
-                    "best_val_accuracy": summary.best_val_accuracy[index],
-                    "final_loss": summary.final_loss[index],
-                    "epochs_to_baseline": summary.epochs_to_baseline[index],
-                },
-            )
+            metrics = {
+                "final_val_accuracy": summary.final_val_accuracy[index],
+                "best_val_accuracy": summary.best_val_accuracy[index],
+                "final_loss": summary.final_loss[index],
+                "epochs_to_baseline": summary.epochs_to_baseline[index],
+            }
+            runs.append((results[name].run_dirs[index], values, metrics))
+    tensorboard.write_hparams(settings, names, runs)
 
 
 def _write_outputs(directory, settings, results, summaries, report):

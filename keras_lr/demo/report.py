@@ -116,6 +116,15 @@ def markdown_table(header, body):
     return "\n".join(lines)
 
 
+def _number(value):
+    """A CSV cell: 6 significant digits, empty for None."""
+    return "" if value is None else f"{value:.6g}"
+
+
+def _std(values):
+    return _number(np.std(values, ddof=1)) if len(values) > 1 else ""
+
+
 def write_csv(path, summaries, baseline, wall_times):
     """`summary.csv`: the statistics as numbers, one row per schedule."""
     with open(path, "w", newline="") as file:
@@ -134,26 +143,19 @@ def write_csv(path, summaries, baseline, wall_times):
         for name, s in summaries.items():
             reached = [e for e in s.epochs_to_baseline if e is not None]
             accuracy, loss = s.accuracy_vs_baseline, s.log_loss_vs_baseline
-
-            def number(value, digits=6):
-                return "" if value is None else f"{value:.{digits}g}"
-
-            def std(values):
-                return number(np.std(values, ddof=1)) if len(values) > 1 else ""
-
             base = name == baseline
             writer.writerow([
                 name, s.seeds,
-                number(s.final_val_accuracy.mean()), std(s.final_val_accuracy),
-                number(s.best_val_accuracy.mean()), std(s.best_val_accuracy),
-                number(s.final_loss.mean()), std(s.final_loss),
-                number(np.mean(reached)) if reached else "", len(reached),
-                number(np.mean(s.speed_ups)) if s.speed_ups else "",
-                number(accuracy.mean), number(accuracy.low), number(accuracy.high),
+                _number(s.final_val_accuracy.mean()), _std(s.final_val_accuracy),
+                _number(s.best_val_accuracy.mean()), _std(s.best_val_accuracy),
+                _number(s.final_loss.mean()), _std(s.final_loss),
+                _number(np.mean(reached)) if reached else "", len(reached),
+                _number(np.mean(s.speed_ups)) if s.speed_ups else "",
+                _number(accuracy.mean), _number(accuracy.low), _number(accuracy.high),
                 "baseline" if base else _VERDICT[accuracy.sign],
-                number(math.exp(loss.mean)),
-                number(None if loss.low is None else math.exp(loss.low)),
-                number(None if loss.high is None else math.exp(loss.high)),
+                _number(math.exp(loss.mean)),
+                _number(None if loss.low is None else math.exp(loss.low)),
+                _number(None if loss.high is None else math.exp(loss.high)),
                 "baseline" if base else _LOSS_VERDICT[loss.sign],
                 f"{np.mean(wall_times[name]):.2f}",
             ])

@@ -150,35 +150,37 @@ def _layout():
     )
 
 
-def write_run_summary(run_dir, settings, names, runs, run, metrics):
-    """A run's HParams session and metrics, with the experiment's config.
+def write_hparams(settings, names, runs):
+    """Each run's HParams session and metrics, with the experiment's config.
 
     Args:
-        run_dir: the run's directory (its events go to `<run_dir>/train`).
         settings: the experiment's settings (`model`, `epochs`, `seeds`,
-            `data`, `batch_size`).
+            `data`, `data_description`, `batch_size`).
         names: every schedule of the experiment, in order.
-        runs: every run's HParams values (for the domains).
-        run: this run's HParams values.
-        metrics: this run's metric values; a `None` is not written.
+        runs: `(run_dir, hparam values, metric values)` of every run (its
+            events go to `<run_dir>/train`); a metric that is `None` is not
+            written.
     """
     from tensorboard.plugins.custom_scalar import summary as custom_scalars
     from tensorboard.plugins.hparams import api as hp
 
-    hparams = _hparams(settings, names, runs)
-    file = _event_file(run_dir)
-    try:
-        file.write_summary(_experiment_summary(hparams), step=0)
-        file.write_summary(custom_scalars.pb(_layout()), step=0)
-        values = {hparam: run[key] for key, hparam in hparams.items()}
-        trial = os.path.relpath(run_dir, os.path.dirname(os.path.dirname(run_dir)))
-        file.write_summary(hp.hparams_pb(values, trial_id=trial), step=0)
-        step = settings["epochs"]
-        for tag in METRICS:
-            if metrics.get(tag) is not None:
-                file.write_scalars(tag, np.array([step]), np.array([metrics[tag]]))
-    finally:
-        file.close()
+    hparams = _hparams(settings, names, [values for _, values, _ in runs])
+    experiment = _experiment_summary(hparams)
+    layout = custom_scalars.pb(_layout())
+    step = np.array([settings["epochs"]])
+    for run_dir, values, metrics in runs:
+        file = _event_file(run_dir)
+        try:
+            file.write_summary(experiment, step=0)
+            file.write_summary(layout, step=0)
+            session = {hparam: values[key] for key, hparam in hparams.items()}
+            trial = os.path.relpath(run_dir, os.path.dirname(os.path.dirname(run_dir)))
+            file.write_summary(hp.hparams_pb(session, trial_id=trial), step=0)
+            for tag in METRICS:
+                if metrics.get(tag) is not None:
+                    file.write_scalars(tag, step, np.array([metrics[tag]]))
+        finally:
+            file.close()
 
 
 def read_scalars(log_dir, tag):

@@ -16,7 +16,6 @@ import multiprocessing
 import os
 import time
 
-import numpy as np
 
 BATCH_SIZE = 64
 
@@ -51,7 +50,6 @@ class Trained:
 
     task: Task
     history: dict
-    steps_per_epoch: int
     wall_time: float
 
 
@@ -132,7 +130,7 @@ def train(task):
     write_epoch_metrics(task.run_dir, history, steps_per_epoch)
     with open(os.path.join(task.run_dir, "history.json"), "w") as file:
         json.dump({"wall_time_s": wall_time, "history": history}, file)
-    return Trained(task, history, steps_per_epoch, wall_time)
+    return Trained(task, history, wall_time)
 
 
 def default_jobs():
@@ -168,11 +166,3 @@ def train_all(tasks, jobs):
             yield future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def rates_logged(run_dir):
-    """`(steps, rates)` the run's `LearningRateLogger` wrote."""
-    from keras_lr.demo.tensorboard import read_scalars
-
-    steps, values = read_scalars(os.path.join(run_dir, "train"), "learning_rate")
-    return steps, np.asarray(values)
