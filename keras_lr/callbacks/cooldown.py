@@ -14,6 +14,7 @@ from keras_lr._keras_private import print_msg
 from keras_lr.callbacks import _optimizer_rate
 from keras_lr.callbacks.plateau import ReducedSchedule
 from keras_lr.callbacks.plateau import _metric_direction
+from keras_lr.callbacks.plateau import _booked
 from keras_lr.schedules import evaluate
 from keras_lr.schedules.cooldown import Cooldown
 
@@ -242,21 +243,8 @@ class CooldownOnTrigger(keras.callbacks.Callback):
     def start_step(self):
         return self._book()["start_step"]
 
-    @property
-    def best(self):
-        return self._book()["best"]
-
-    @best.setter
-    def best(self, value):
-        self._book()["best"] = value
-
-    @property
-    def wait(self):
-        return self._book()["wait"]
-
-    @wait.setter
-    def wait(self, value):
-        self._book()["wait"] = value
+    best = _booked("best")
+    wait = _booked("wait")
 
     def set_model(self, model):
         super().set_model(model)

@@ -95,6 +95,19 @@ def _check_plateau_state(state):
     }
 
 
+def _booked(key):
+    """A property reading and writing `key` of a callback's bookkeeping.
+
+    The bookkeeping is `self._book()`: a dict held by the optimizer's state
+    once the callback is attached to a model (so it is saved and restored
+    with the optimizer), and by the callback before that.
+    """
+    return property(
+        lambda self: self._book()[key],
+        lambda self, value: self._book().__setitem__(key, value),
+    )
+
+
 def _new_book():
     return {"best": None, "wait": 0, "cooldown_counter": 0}
 
@@ -332,29 +345,9 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
 
     # Keras's callback keeps its bookkeeping in these attributes; here they
     # read and write the optimizer's.
-    @property
-    def best(self):
-        return self._book()["best"]
-
-    @best.setter
-    def best(self, value):
-        self._book()["best"] = value
-
-    @property
-    def wait(self):
-        return self._book()["wait"]
-
-    @wait.setter
-    def wait(self, value):
-        self._book()["wait"] = value
-
-    @property
-    def cooldown_counter(self):
-        return self._book()["cooldown_counter"]
-
-    @cooldown_counter.setter
-    def cooldown_counter(self, value):
-        self._book()["cooldown_counter"] = value
+    best = _booked("best")
+    wait = _booked("wait")
+    cooldown_counter = _booked("cooldown_counter")
 
     def in_cooldown(self):
         return self.cooldown_counter > 0
