@@ -62,24 +62,20 @@ def tfa_cyclical_learning_rate(initial, maximal, step_size, mode, gamma, n):
     return np.array(rates)
 
 
-def torch_one_cycle_lr(
-    max_lr, total_steps, pct_start, anneal_strategy, div_factor,
-    final_div_factor, three_phase, n,
-):
-    """`OneCycleLR.get_lr` at `last_epoch = 0..n-1`, `n <= total_steps`."""
-    rates = {"initial_lr": max_lr / div_factor, "max_lr": max_lr}
-    rates["min_lr"] = rates["initial_lr"] / final_div_factor
-    if three_phase:
-        phases = [
-            (float(pct_start * total_steps) - 1, "initial_lr", "max_lr"),
-            (float(2 * pct_start * total_steps) - 2, "max_lr", "initial_lr"),
-            (total_steps - 1, "initial_lr", "min_lr"),
-        ]
-    else:
-        phases = [
-            (float(pct_start * total_steps) - 1, "initial_lr", "max_lr"),
-            (total_steps - 1, "max_lr", "min_lr"),
-        ]
+def _torch_one_cycle(values, phases, pct_start, total_steps, anneal_strategy,
+                     three_phase, n):
+    """`OneCycleLR.get_lr`'s walk through its phases at `last_epoch =
+    0..n-1`: each phase anneals from `values[start]` to `values[end]`.
+
+    `phases` holds the `(start, end)` keys of the two-phase and of the
+    three-phase schedule.
+    """
+    ends = (
+        [float(pct_start * total_steps) - 1, float(2 * pct_start * total_steps) - 2,
+         total_steps - 1]
+        if three_phase else [float(pct_start * total_steps) - 1, total_steps - 1]
+    )
+    keys = phases[1] if three_phase else phases[0]
 
     def anneal(start, end, pct):
         if anneal_strategy == "cos":
@@ -89,13 +85,29 @@ def torch_one_cycle_lr(
     result = []
     for step_num in range(n):
         start_step = 0.0
-        for i, (end_step, start, end) in enumerate(phases):
-            if step_num <= end_step or i == len(phases) - 1:
+        for i, (end_step, (start, end)) in enumerate(zip(ends, keys)):
+            if step_num <= end_step or i == len(ends) - 1:
                 pct = (step_num - start_step) / (end_step - start_step)
-                result.append(anneal(rates[start], rates[end], pct))
+                result.append(anneal(values[start], values[end], pct))
                 break
             start_step = end_step
     return np.array(result)
+
+
+def torch_one_cycle_lr(
+    max_lr, total_steps, pct_start, anneal_strategy, div_factor,
+    final_div_factor, three_phase, n,
+):
+    """`OneCycleLR.get_lr` at `last_epoch = 0..n-1`, `n <= total_steps`."""
+    rates = {"initial_lr": max_lr / div_factor, "max_lr": max_lr}
+    rates["min_lr"] = rates["initial_lr"] / final_div_factor
+    phases = (
+        [("initial_lr", "max_lr"), ("max_lr", "min_lr")],
+        [("initial_lr", "max_lr"), ("max_lr", "initial_lr"), ("initial_lr", "min_lr")],
+    )
+    return _torch_one_cycle(
+        rates, phases, pct_start, total_steps, anneal_strategy, three_phase, n
+    )
 
 
 def torch_cyclic_momentum(base_momentum, max_momentum, step_size_up, step_size_down,
@@ -132,33 +144,14 @@ def torch_one_cycle_momentum(
     `last_epoch = 0..n-1`, `n <= total_steps`: each phase anneals from its
     `start_momentum` to its `end_momentum` with the rate's `pct`."""
     values = {"max_momentum": max_momentum, "base_momentum": base_momentum}
-    if three_phase:
-        phases = [
-            (float(pct_start * total_steps) - 1, "max_momentum", "base_momentum"),
-            (float(2 * pct_start * total_steps) - 2, "base_momentum", "max_momentum"),
-            (total_steps - 1, "max_momentum", "max_momentum"),
-        ]
-    else:
-        phases = [
-            (float(pct_start * total_steps) - 1, "max_momentum", "base_momentum"),
-            (total_steps - 1, "base_momentum", "max_momentum"),
-        ]
-
-    def anneal(start, end, pct):
-        if anneal_strategy == "cos":
-            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
-        return (end - start) * pct + start
-
-    result = []
-    for step_num in range(n):
-        start_step = 0.0
-        for i, (end_step, start, end) in enumerate(phases):
-            if step_num <= end_step or i == len(phases) - 1:
-                pct = (step_num - start_step) / (end_step - start_step)
-                result.append(anneal(values[start], values[end], pct))
-                break
-            start_step = end_step
-    return np.array(result)
+    phases = (
+        [("max_momentum", "base_momentum"), ("base_momentum", "max_momentum")],
+        [("max_momentum", "base_momentum"), ("base_momentum", "max_momentum"),
+         ("max_momentum", "max_momentum")],
+    )
+    return _torch_one_cycle(
+        values, phases, pct_start, total_steps, anneal_strategy, three_phase, n
+    )
 
 
 class TorchExponentialLR:
