@@ -20,17 +20,17 @@ Prints a Markdown table with the machine and date, for the README.
 """
 
 import argparse
-import datetime
 import os
 import statistics
 import tempfile
 import time
 
-import numpy as np
 
-from bench_schedules import _EpochTimer
-from bench_schedules import _machine
 from bench_schedules import _model
+from bench_schedules import _random_data
+from bench_schedules import _Runner
+from bench_schedules import paired_rounds
+from bench_schedules import print_paired_table
 import keras
 from keras_lr import callbacks as C
 from keras_lr import schedules as S
@@ -60,22 +60,6 @@ def _cyclical():
     return S.CyclicalLearningRate(0.001, 0.1, step_size=400)
 
 
-class _Runner:
-    def __init__(self, learning_rate, make_callbacks, x, y):
-        self.model = _model(learning_rate)
-        self.timer = _EpochTimer()
-        self.callbacks = make_callbacks() + [self.timer]
-        self.x, self.y = x, y
-        self.epoch()  # trace and compile outside the measurement
-
-    def epoch(self):
-        self.model.fit(
-            self.x, self.y, batch_size=64, epochs=1, shuffle=False, verbose=0,
-            callbacks=self.callbacks,
-        )
-        return self.timer.seconds
-
-
 def configurations(log_dir):
     """name -> (reference name, learning rate, callbacks factory)."""
     path = lambda name: os.path.join(log_dir, name)  # noqa: E731
@@ -101,27 +85,18 @@ def configurations(log_dir):
 
 
 def measure(rounds, steps):
-    rng = np.random.default_rng(0)
-    x = rng.random((64 * steps, 28, 28), dtype=np.float32)
-    y = rng.integers(0, 10, 64 * steps)
+    x, y = _random_data(steps)
     with tempfile.TemporaryDirectory() as log_dir:
         named = configurations(log_dir)
         runners = {
-            name: _Runner(rate, make, x, y)
+            name: _Runner(_model(rate), x, y, make())
             for name, (_, rate, make) in named.items()
         }
         _TimedLogger.seconds = 0.0
-        times = {name: [] for name in named}
-        ratios = {name: [] for name, (ref, _, _) in named.items() if ref}
-        for round_ in range(rounds):
-            for name, reference in ((n, r) for n, (r, _, _) in named.items() if r):
-                pair = [name, reference] if round_ % 2 else [reference, name]
-                seconds = {n: runners[n].epoch() for n in pair}
-                for n in pair:
-                    times[n].append(seconds[n] / steps)
-                ratios[name].append(seconds[name] / seconds[reference])
+        references = {name: reference for name, (reference, _, _) in named.items()}
+        times, ratios = paired_rounds(references, runners, rounds, steps)
     logger_steps = 2 * rounds * steps
-    return named, times, ratios, _TimedLogger.seconds / logger_steps
+    return references, times, ratios, _TimedLogger.seconds / logger_steps
 
 
 def main(argv=None):
@@ -129,19 +104,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=21)
     parser.add_argument("--steps", type=int, default=200)
     args = parser.parse_args(argv)
-    named, times, ratios, logger_seconds = measure(args.rounds, args.steps)
-    print(f"Machine: {_machine()}; {datetime.date.today().isoformat()}")
-    print(f"{args.rounds} paired rounds of {args.steps} steps (batch 64).")
-    print()
-    print("| configuration | per step | cost vs reference | reference |")
-    print("|---|---|---|---|")
-    for name, (reference, _, _) in named.items():
-        per_step = f"{1e3 * statistics.median(times[name]):.3f} ms"
-        if reference is None:
-            print(f"| {name} | {per_step} | – | – |")
-        else:
-            cost = 100 * (statistics.median(ratios[name]) - 1.0)
-            print(f"| {name} | {per_step} | {cost:+.1f} % | {reference} |")
+    references, times, ratios, logger_seconds = measure(args.rounds, args.steps)
+    print_paired_table(references, times, ratios, args.rounds, args.steps)
     baseline = statistics.median(times["no callback (float rate)"])
     print()
     print(

@@ -21,15 +21,15 @@ Prints a Markdown table with the machine and date, for the README.
 """
 
 import argparse
-import datetime
-import statistics
 import tempfile
 
 import keras
-import numpy as np
 
-from bench_schedules import _EpochTimer
-from bench_schedules import _machine
+from bench_schedules import _model
+from bench_schedules import _random_data
+from bench_schedules import _Runner
+from bench_schedules import paired_rounds
+from bench_schedules import print_paired_table
 from keras_lr import callbacks as C
 from keras_lr import optimizers as O
 from keras_lr import schedules as S
@@ -75,57 +75,17 @@ def configurations(log_dir):
     return named
 
 
-def _model(optimizer):
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((28, 28)),
-        keras.layers.Flatten(),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dense(10),
-    ])
-    model.compile(
-        optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-    return model
-
-
-class _Runner:
-    def __init__(self, optimizer, callbacks, x, y):
-        self.model = _model(optimizer)
-        self.timer = _EpochTimer()
-        self.callbacks = callbacks + [self.timer]
-        self.x, self.y = x, y
-        self.epoch()  # trace and compile outside the measurement
-
-    def epoch(self):
-        self.model.fit(
-            self.x, self.y, batch_size=64, epochs=1, shuffle=False, verbose=0,
-            callbacks=self.callbacks,
-        )
-        return self.timer.seconds
-
-
 def measure(rounds, steps):
-    rng = np.random.default_rng(0)
-    x = rng.random((64 * steps, 28, 28), dtype=np.float32)
-    y = rng.integers(0, 10, 64 * steps)
+    x, y = _random_data(steps)
     with tempfile.TemporaryDirectory() as log_dir:
         named = configurations(log_dir)
         runners = {
-            name: _Runner(make_optimizer(), make_callbacks(), x, y)
+            name: _Runner(_model(optimizer=make_optimizer()), x, y, make_callbacks())
             for name, (_, make_optimizer, make_callbacks) in named.items()
         }
-        times = {name: [] for name in named}
-        ratios = {name: [] for name, (ref, _, _) in named.items() if ref}
-        for round_ in range(rounds):
-            for name, reference in ((n, r) for n, (r, _, _) in named.items() if r):
-                pair = [name, reference] if round_ % 2 else [reference, name]
-                seconds = {n: runners[n].epoch() for n in pair}
-                for n in pair:
-                    times[n].append(seconds[n] / steps)
-                ratios[name].append(seconds[name] / seconds[reference])
-    return named, times, ratios
+        references = {name: reference for name, (reference, _, _) in named.items()}
+        times, ratios = paired_rounds(references, runners, rounds, steps)
+    return references, times, ratios
 
 
 def main(argv=None):
@@ -133,19 +93,7 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=21)
     parser.add_argument("--steps", type=int, default=200)
     args = parser.parse_args(argv)
-    named, times, ratios = measure(args.rounds, args.steps)
-    print(f"Machine: {_machine()}; {datetime.date.today().isoformat()}")
-    print(f"{args.rounds} paired rounds of {args.steps} steps (batch 64).")
-    print()
-    print("| configuration | per step | cost vs reference | reference |")
-    print("|---|---|---|---|")
-    for name, (reference, _, _) in named.items():
-        per_step = f"{1e3 * statistics.median(times[name]):.3f} ms"
-        if reference is None:
-            print(f"| {name} | {per_step} | – | – |")
-        else:
-            cost = 100 * (statistics.median(ratios[name]) - 1.0)
-            print(f"| {name} | {per_step} | {cost:+.1f} % | {reference} |")
+    print_paired_table(*measure(args.rounds, args.steps), args.rounds, args.steps)
 
 
 if __name__ == "__main__":

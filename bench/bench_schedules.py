@@ -111,7 +111,9 @@ class _EpochTimer(keras.callbacks.Callback):
         self.seconds = time.perf_counter() - self.start
 
 
-def _model(learning_rate, seed=0):
+def _model(learning_rate=None, seed=0, optimizer=None):
+    """The benchmark's model, compiled with `optimizer` (default: SGD with
+    momentum 0.9 at `learning_rate`)."""
     keras.utils.set_random_seed(seed)
     model = keras.Sequential(
         [
@@ -122,35 +124,84 @@ def _model(learning_rate, seed=0):
         ]
     )
     model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9),
+        optimizer=optimizer
+        or keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     return model
 
 
 class _Runner:
-    def __init__(self, learning_rate, x, y):
-        self.model = _model(learning_rate)
+    """One epoch of `model` on `x, y` at a time, timed by the last callback."""
+
+    def __init__(self, model, x, y, callbacks=()):
+        self.model = model
         self.timer = _EpochTimer()
+        self.callbacks = [*callbacks, self.timer]
         self.x, self.y = x, y
         self.epoch()  # trace and compile outside the measurement
 
     def epoch(self):
         self.model.fit(
             self.x, self.y, batch_size=64, epochs=1, shuffle=False, verbose=0,
-            callbacks=[self.timer],
+            callbacks=self.callbacks,
         )
         return self.timer.seconds
 
 
-def per_step_overheads(named, rounds, steps):
+def _random_data(steps):
     rng = np.random.default_rng(0)
     x = rng.random((64 * steps, 28, 28), dtype=np.float32)
-    y = rng.integers(0, 10, 64 * steps)
-    baseline = _Runner(0.05, x, y)
+    return x, rng.integers(0, 10, 64 * steps)
+
+
+def paired_rounds(references, runners, rounds, steps):
+    """Each configuration with a reference, back to back in alternating order.
+
+    Args:
+        references: `{name: reference name or None}`.
+        runners: `{name: _Runner}` for every name.
+
+    Returns:
+        `(times, ratios)`: per name, the seconds per step of each round;
+        per name with a reference, the per-round time ratios.
+    """
+    times = {name: [] for name in references}
+    ratios = {name: [] for name, reference in references.items() if reference}
+    for round_ in range(rounds):
+        for name, reference in references.items():
+            if reference is None:
+                continue
+            pair = [name, reference] if round_ % 2 else [reference, name]
+            seconds = {n: runners[n].epoch() for n in pair}
+            for n in pair:
+                times[n].append(seconds[n] / steps)
+            ratios[name].append(seconds[name] / seconds[reference])
+    return times, ratios
+
+
+def print_paired_table(references, times, ratios, rounds, steps):
+    """The Markdown table of `paired_rounds`, with the machine and date."""
+    print(f"Machine: {_machine()}; {datetime.date.today().isoformat()}")
+    print(f"{rounds} paired rounds of {steps} steps (batch 64).")
+    print()
+    print("| configuration | per step | cost vs reference | reference |")
+    print("|---|---|---|---|")
+    for name, reference in references.items():
+        per_step = f"{1e3 * statistics.median(times[name]):.3f} ms"
+        if reference is None:
+            print(f"| {name} | {per_step} | – | – |")
+        else:
+            cost = 100 * (statistics.median(ratios[name]) - 1.0)
+            print(f"| {name} | {per_step} | {cost:+.1f} % | {reference} |")
+
+
+def per_step_overheads(named, rounds, steps):
+    x, y = _random_data(steps)
+    baseline = _Runner(_model(0.05), x, y)
     results = {}
     for name, schedule in named.items():
-        runner = _Runner(schedule, x, y)
+        runner = _Runner(_model(schedule), x, y)
         ratios = []
         for round_ in range(rounds):
             if round_ % 2:
