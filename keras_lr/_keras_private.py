@@ -1,6 +1,11 @@
-"""The private Keras names keras_lr uses, imported in one place.
+"""Every private Keras name keras_lr uses, in one place.
 
-Keras has no public API for either, and both can move in any Keras release:
+Keras has no public API for any of these, and each can move in any Keras
+release. Nothing else in keras_lr reads a private attribute of a Keras
+object or imports `keras.src`; `tests/test_keras_private.py` is the canary
+that fails loudly, naming the accessor, when Keras changes one.
+
+Imported names:
 
 - `KerasSaveable`: the base class of what Keras's saving walks. An object of
   a subclass, set as an attribute of the optimizer, is written into (and read
@@ -9,13 +14,29 @@ Keras has no public API for either, and both can move in any Keras release:
 - `print_msg`: Keras's callbacks print their verbose lines through it, to
   stdout, or to absl logging after `keras.config.disable_interactive_logging()`.
 
+Private attributes, read through the accessors below:
+
+- `optimizer._learning_rate`: the rate as the optimizer holds it, a
+  `keras.Variable` for a float rate or the `LearningRateSchedule` itself
+  (the public `optimizer.learning_rate` evaluates a schedule).
+- `optimizer._iterations`: the batch counter (the public `iterations` is the
+  update count under `gradient_accumulation_steps`); schedules are called
+  with it.
+- `optimizer._accumulated_gradients`: the gradient accumulators of
+  `gradient_accumulation_steps`.
+- `optimizer._momentums` and `optimizer._trainable_variables`: the momentum
+  slots (ScheduleFreeAdamW's z) and the variables they belong to, in order.
+- `metric._direction`: `"up"` or `"down"`, which way a metric improves.
+- `H5Entry.h5_file`: the file behind a weights store, only to name it in an
+  error message.
+
 And one private behaviour (`backend_optimizer_class`): on the torch backend
 `keras.optimizers.SGD(...)` and its siblings build an object of a hidden
 subclass with a faster update; keras_lr's optimizers must run the same code
 to give the same numbers.
 
-`tests/test_keras_private.py` checks that both still behave as keras_lr
-relies on; this module fails at import, naming what moved, if they are gone.
+This module fails at import, naming what moved, if the imported names are
+gone.
 """
 
 import keras
@@ -34,9 +55,57 @@ except ImportError as error:  # pragma: no cover - only on a Keras that moved th
 __all__ = [
     "KerasSaveable",
     "OptimizerState",
+    "accumulated_gradients",
     "backend_optimizer_class",
+    "batch_counter",
+    "metric_direction",
+    "momentum_slots",
     "print_msg",
+    "hold_rate",
+    "rate_as_held",
+    "weights_file_name",
 ]
+
+
+def rate_as_held(optimizer):
+    """The optimizer's learning rate as it holds it: a `keras.Variable` for a
+    float rate, the `LearningRateSchedule` object for a schedule."""
+    return optimizer._learning_rate
+
+
+def hold_rate(optimizer, rate):
+    """Make `rate` (a schedule or a variable) the rate the optimizer holds,
+    bypassing Keras's `learning_rate` setter, which would stop tracking a
+    float rate's variable and so change the optimizer's variable list."""
+    object.__setattr__(optimizer, "_learning_rate", rate)
+
+
+def batch_counter(optimizer):
+    """The optimizer's batch counter variable: the step its schedules are
+    called with (`optimizer.iterations` counts updates instead under
+    `gradient_accumulation_steps`)."""
+    return optimizer._iterations
+
+
+def accumulated_gradients(optimizer):
+    """The gradient accumulators of `gradient_accumulation_steps`, a list
+    (empty when the optimizer does not accumulate or is not built)."""
+    return list(getattr(optimizer, "_accumulated_gradients", None) or [])
+
+
+def momentum_slots(optimizer):
+    """`(trainable variables, momentum slots)` of an Adam-family optimizer
+    (ScheduleFreeAdamW's slots are its z), two lists in the same order, as
+    the optimizer was built; a slot is `None` for a variable it does not
+    update. Raises `AttributeError` when Keras keeps them elsewhere."""
+    return optimizer._trainable_variables, optimizer._momentums
+
+
+def metric_direction(metric):
+    """`"up"`, `"down"`, or `None`: the direction a Keras metric declares it
+    improves in."""
+    direction = getattr(metric, "_direction", None)
+    return direction if direction in ("up", "down") else None
 
 
 def backend_optimizer_class(keras_class):

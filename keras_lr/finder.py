@@ -7,6 +7,7 @@ import os
 import keras
 import numpy as np
 
+from keras_lr import _keras_private
 from keras_lr import _validation
 from keras_lr.callbacks import _optimizer_rate
 from keras_lr.schedules.base import evaluate
@@ -363,7 +364,7 @@ def find_learning_rate(
 
     saved_model = [keras.ops.convert_to_numpy(v) for v in model.variables]
     saved_optimizer = [keras.ops.convert_to_numpy(v) for v in model.optimizer.variables]
-    saved_rate = optimizer._learning_rate
+    saved_rate = _keras_private.rate_as_held(optimizer)
     saved_function = model.train_function
     if keras.backend.backend() == "jax":
         # While a jitted `train_step` of this model is alive, JAX reuses its
@@ -392,14 +393,12 @@ def find_learning_rate(
     per_batch = Epochs(sweep, accumulation) if accumulation > 1 else sweep
     recorder = _Recorder(num_steps, smoothing, divergence_threshold, accumulation)
     try:
-        optimizer._iterations.assign(0)
+        _keras_private.batch_counter(optimizer).assign(0)
         # The sweep's first update starts from no accumulated gradient, not
         # from a half-made update left by an earlier fit.
-        for accumulator in getattr(optimizer, "_accumulated_gradients", None) or []:
+        for accumulator in _keras_private.accumulated_gradients(optimizer):
             accumulator.assign(keras.ops.zeros(accumulator.shape, accumulator.dtype))
-        # Set the attribute directly: Keras's setter would stop tracking a
-        # float rate's variable, changing the optimizer's variable list.
-        object.__setattr__(optimizer, "_learning_rate", per_batch)
+        _keras_private.hold_rate(optimizer, per_batch)
         for name, value in held.items():
             setattr(optimizer, name, value)
         model.train_function = None
@@ -407,7 +406,7 @@ def find_learning_rate(
         model.steps_per_execution = 1
         _fit(model, data, num_steps * accumulation, recorder, verbose)
     finally:
-        object.__setattr__(optimizer, "_learning_rate", saved_rate)
+        _keras_private.hold_rate(optimizer, saved_rate)
         for name, schedule in saved_schedules.items():
             setattr(optimizer, name, schedule)
         model.train_function = saved_function

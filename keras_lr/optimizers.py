@@ -18,7 +18,7 @@ optimizer = keras_lr.optimizers.SGD(
 
 How a schedule is evaluated: as Keras evaluates a learning rate schedule,
 inside the compiled train step, at the optimizer's raw step counter
-(`optimizer._iterations`: the first update uses step 0, and under
+(the batch counter: the first update uses step 0, and under
 `gradient_accumulation_steps` it counts batches, exactly as the learning
 rate does), once per update, so the update rule sees it where it would see
 the float: the update is Keras's own rule with the scheduled value in place
@@ -89,7 +89,7 @@ def _hyperparameter(name):
             return current[name]
         if getattr(_STATE, "as_given", False):
             return value
-        return value(self._iterations)
+        return value(_keras_private.batch_counter(self))
 
     def set(self, value):
         given = self.__dict__.get("_hyperparameters_given")
@@ -178,7 +178,8 @@ class ScheduledHyperparameters:
         outer = current.get(id(self))
         # The step before this update's increment, as for the learning rate.
         current[id(self)] = {
-            name: schedule(self._iterations) for name, schedule in schedules.items()
+            name: schedule(_keras_private.batch_counter(self))
+            for name, schedule in schedules.items()
         }
         try:
             return super().apply(grads, trainable_variables)

@@ -123,3 +123,95 @@ def test_backend_optimizer_class_is_what_keras_builds():
             assert "_parallel_update_step" in vars(twin)
         else:
             assert twin is keras_class
+
+
+def test_rate_as_held_is_the_variable_or_the_schedule():
+    floating = keras.optimizers.SGD(0.25)
+    held = _keras_private.rate_as_held(floating)
+    assert isinstance(held, keras.Variable)
+    assert float(keras.ops.convert_to_numpy(held)) == 0.25
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+    assert _keras_private.rate_as_held(keras.optimizers.SGD(schedule)) is schedule
+
+
+def test_hold_rate_keeps_the_optimizer_s_variable_list():
+    model = _model()
+    optimizer = model.optimizer
+    variables = [v.path for v in optimizer.variables]
+    saved = _keras_private.rate_as_held(optimizer)
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+    _keras_private.hold_rate(optimizer, schedule)
+    assert _keras_private.rate_as_held(optimizer) is schedule
+    assert float(keras.ops.convert_to_numpy(optimizer.learning_rate)) == pytest.approx(0.1)
+    _keras_private.hold_rate(optimizer, saved)
+    assert [v.path for v in optimizer.variables] == variables
+    assert _keras_private.rate_as_held(optimizer) is saved
+
+
+def test_batch_counter_counts_batches_under_accumulation():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.1, gradient_accumulation_steps=2), loss="mse")
+    x = np.ones((8, 3), "float32")
+    model.fit(x, x[:, :1], batch_size=2, epochs=1, verbose=0)
+    optimizer = model.optimizer
+    counter = _keras_private.batch_counter(optimizer)
+    assert int(keras.ops.convert_to_numpy(counter)) == 4
+    assert int(keras.ops.convert_to_numpy(optimizer.iterations)) == 2
+    accumulators = _keras_private.accumulated_gradients(optimizer)
+    assert [tuple(a.shape) for a in accumulators] == [
+        tuple(v.shape) for v in model.trainable_variables
+    ]
+    assert _keras_private.accumulated_gradients(keras.optimizers.SGD(0.1)) == []
+
+
+def test_momentum_slots_pair_each_variable_with_its_slot():
+    """ScheduleFreeAdamW's z, as ScheduleFreeEval reads it."""
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    optimizer = keras.optimizers.ScheduleFreeAdamW()
+    optimizer.build(model.trainable_variables)
+    variables, slots = _keras_private.momentum_slots(optimizer)
+    assert [v.path for v in variables] == [v.path for v in model.trainable_variables]
+    assert [tuple(s.shape) for s in slots] == [tuple(v.shape) for v in variables]
+
+
+def test_metric_direction_is_what_keras_metrics_declare():
+    assert _keras_private.metric_direction(keras.metrics.BinaryAccuracy()) == "up"
+    assert _keras_private.metric_direction(keras.metrics.MeanSquaredError()) == "down"
+    assert _keras_private.metric_direction(keras.metrics.Mean()) is None
+
+
+def test_weights_file_name_names_the_backup_file(tmp_path):
+    names = []
+
+    class Probe(_keras_private.OptimizerState):
+        def save_own_variables(self, store):
+            store["x"] = np.array(0)
+
+        def load_own_variables(self, store):
+            names.append(_keras_private.weights_file_name(store))
+
+    path = str(tmp_path / "model.weights.h5")
+    saved = _model()
+    saved.optimizer._keras_test_probe = Probe()
+    saved.save_weights(path)
+    loaded = _model()
+    loaded.optimizer._keras_test_probe = Probe()
+    loaded.load_weights(path)
+    assert names == [path]
+
+
+def test_no_module_reads_a_private_keras_attribute():
+    """The private attributes named in _keras_private.py are read nowhere else."""
+    package = pathlib.Path(_keras_private.__file__).parent
+    private = re.compile(
+        r"\.(_learning_rate|_iterations|_accumulated_gradients|_momentums"
+        r"|_trainable_variables|h5_file)\b|\"_direction\"|\"_learning_rate\""
+    )
+    offenders = [
+        f"{path.relative_to(package)}:{number}"
+        for path in package.rglob("*.py")
+        if path.name != "_keras_private.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if private.search(line)
+    ]
+    assert offenders == []

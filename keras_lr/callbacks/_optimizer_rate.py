@@ -21,6 +21,7 @@ import weakref
 import keras
 import numpy as np
 
+from keras_lr import _keras_private
 from keras_lr.schedules import evaluate
 
 _LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
@@ -61,7 +62,7 @@ def read_batches(optimizer):
     The raw counter behind `optimizer.iterations`, which Keras advances every
     batch, accumulating or not. It is the step a schedule is called with.
     """
-    return int(keras.ops.convert_to_numpy(optimizer._iterations))
+    return int(keras.ops.convert_to_numpy(_keras_private.batch_counter(optimizer)))
 
 
 def update_of_batch(optimizer, batch):
@@ -84,7 +85,7 @@ def schedule_steps(optimizer, updates):
 
 
 def is_schedule(optimizer):
-    return isinstance(optimizer._learning_rate, _LearningRateSchedule)
+    return isinstance(_keras_private.rate_as_held(optimizer), _LearningRateSchedule)
 
 
 def float_rate(optimizer, model=None):
@@ -95,11 +96,11 @@ def float_rate(optimizer, model=None):
     back first.
     """
     if model is not None:
-        _sync_jax_state(model)
+        sync_jax_state(model)
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
-def _sync_jax_state(model):
+def sync_jax_state(model):
     sync = getattr(model, "jax_state_sync", None)
     if sync is not None:
         sync()
@@ -110,7 +111,7 @@ def float_rate_is(optimizer, value):
 
     `value` is compared as the rate's variable stores it (float32, say).
     """
-    stored = np.asarray(value, dtype=optimizer._learning_rate.dtype)
+    stored = np.asarray(value, dtype=_keras_private.rate_as_held(optimizer).dtype)
     return float(stored) == float_rate(optimizer)
 
 
@@ -122,7 +123,7 @@ def set_float_rate(model, optimizer, value):
     first; the trainer then reads it again, new rate included, before the
     next batch (the mechanism Keras provides for callbacks).
     """
-    _sync_jax_state(model)
+    sync_jax_state(model)
     optimizer.learning_rate = value
 
 
@@ -147,7 +148,7 @@ def rate_snapshot(optimizer):
     crashed did not.
     """
     if is_schedule(optimizer):
-        frozen = copy.copy(optimizer._learning_rate)
+        frozen = copy.copy(_keras_private.rate_as_held(optimizer))
         return lambda steps: evaluate(frozen, schedule_steps(optimizer, steps))
     value = float_rate(optimizer)
     driver = _HOST_DRIVERS.get(optimizer)

@@ -8,6 +8,7 @@ import weakref
 import keras
 import numpy as np
 
+from keras_lr import _keras_private
 from keras_lr import _validation
 from keras_lr._keras_private import OptimizerState
 from keras_lr._keras_private import print_msg
@@ -31,7 +32,7 @@ def _new_book():
 def installed_cooldown(optimizer):
     """The `Cooldown` in the optimizer's rate (also under a plateau's
     `ReducedSchedule`), or None."""
-    rate = optimizer._learning_rate
+    rate = _keras_private.rate_as_held(optimizer)
     if isinstance(rate, ReducedSchedule):
         rate = rate.schedule
     return rate if isinstance(rate, Cooldown) else None
@@ -282,12 +283,12 @@ class CooldownOnTrigger(keras.callbacks.Callback):
         optimizer = _optimizer_rate.base_optimizer(self.model)
         if getattr(optimizer, _STATE_ATTRIBUTE, None) is not self._state:
             self._attach(optimizer)
-        if not isinstance(optimizer._learning_rate, _LearningRateSchedule):
+        if not isinstance(_keras_private.rate_as_held(optimizer), _LearningRateSchedule):
             raise TypeError(
                 "CooldownOnTrigger needs an optimizer built with a "
                 "LearningRateSchedule (for a constant rate, "
                 "`keras_lr.schedules.Constant(lr)`). Received: "
-                f"learning_rate={optimizer._learning_rate!r}"
+                f"learning_rate={_keras_private.rate_as_held(optimizer)!r}"
             )
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -431,7 +432,7 @@ class CooldownOnTrigger(keras.callbacks.Callback):
         """The step at which the optimizer's schedule gives the next update's
         rate (the batch count under gradient accumulation)."""
         optimizer = _optimizer_rate.base_optimizer(self.model)
-        _optimizer_rate._sync_jax_state(self.model)
+        _optimizer_rate.sync_jax_state(self.model)
         return int(
             _optimizer_rate.schedule_steps(
                 optimizer, _optimizer_rate.read_step(optimizer)
@@ -457,7 +458,7 @@ class CooldownOnTrigger(keras.callbacks.Callback):
 
     def _install(self, optimizer, start):
         """Put `Cooldown(schedule, start, ...)` in place of the schedule."""
-        rate = optimizer._learning_rate
+        rate = _keras_private.rate_as_held(optimizer)
         holder = rate if isinstance(rate, ReducedSchedule) else None
         schedule = holder.schedule if holder is not None else rate
         if not isinstance(schedule, _LearningRateSchedule):

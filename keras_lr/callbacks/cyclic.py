@@ -7,6 +7,7 @@ import weakref
 import keras
 import numpy as np
 
+from keras_lr import _keras_private
 from keras_lr import _validation
 from keras_lr._keras_private import OptimizerState
 from keras_lr._keras_private import weights_file_name
@@ -204,7 +205,7 @@ class CyclicLR(LearningRateScheduler):
 
     def on_train_batch_begin(self, batch, logs=None):
         if self._first_step is None:
-            variable = self._optimizer._learning_rate
+            variable = _keras_private.rate_as_held(self._optimizer)
             # The rate as the optimizer holds it, as Keras 2 recorded it.
             try:
                 self._stored_dtype = np.dtype(variable.dtype)

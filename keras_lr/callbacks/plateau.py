@@ -8,6 +8,7 @@ import weakref
 import keras
 import numpy as np
 
+from keras_lr import _keras_private
 from keras_lr import _validation
 from keras_lr._keras_private import OptimizerState
 from keras_lr._keras_private import print_msg
@@ -130,7 +131,7 @@ class _PlateauState(OptimizerState):
         self.callback = None
 
     def _rate(self):
-        return self._optimizer()._learning_rate
+        return _keras_private.rate_as_held(self._optimizer())
 
     def book(self):
         rate = self._rate()
@@ -369,7 +370,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         if not isinstance(state, _PlateauState):
             state = _PlateauState(optimizer)
             setattr(optimizer, _STATE_ATTRIBUTE, state)
-        current = optimizer._learning_rate
+        current = _keras_private.rate_as_held(optimizer)
         if isinstance(current, ReducedSchedule):
             schedule = current
         elif isinstance(current, _LearningRateSchedule):
@@ -398,7 +399,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         self._direction = None
         self._in_fit = True
         optimizer = _optimizer_rate.base_optimizer(self.model)
-        rate = optimizer._learning_rate
+        rate = _keras_private.rate_as_held(optimizer)
         if (
             getattr(optimizer, _STATE_ATTRIBUTE, None) is not self._state
             or (self.schedule is None) != isinstance(rate, keras.Variable)
@@ -600,8 +601,8 @@ def _metric_direction(model, monitor):
     if name == "loss" or name.endswith("_loss"):
         return "min"
     for metric in _compiled_metrics(model):
-        direction = getattr(metric, "_direction", None)
-        if metric.name == name and direction in ("up", "down"):
+        direction = _keras_private.metric_direction(metric)
+        if metric.name == name and direction is not None:
             return "max" if direction == "up" else "min"
     raise ValueError(
         f"ReduceLROnPlateau cannot tell whether `{monitor}` should go up or "

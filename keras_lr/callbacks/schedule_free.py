@@ -5,6 +5,7 @@ import weakref
 import keras
 from keras import ops
 
+from keras_lr import _keras_private
 from keras_lr.callbacks import _optimizer_rate
 
 # optimizer -> the training weights y, kept while the model holds x. Weak, so
@@ -24,8 +25,7 @@ def _slots(optimizer):
     replay of its update, so a Keras that changes them fails loudly.
     """
     try:
-        variables = optimizer._trainable_variables
-        slots = optimizer._momentums
+        variables, slots = _keras_private.momentum_slots(optimizer)
     except AttributeError as error:  # pragma: no cover - a Keras that moved them
         raise TypeError(
             "ScheduleFreeEval reads ScheduleFreeAdamW's `_momentums` (its z) "
@@ -139,7 +139,7 @@ class ScheduleFreeEval(keras.callbacks.Callback):
         if optimizer in _TRAINING_WEIGHTS or not optimizer.built:
             return
         # On JAX, between two batches the trainer holds the values.
-        _optimizer_rate._sync_jax_state(self.model)
+        _optimizer_rate.sync_jax_state(self.model)
         beta_1 = _beta_1(optimizer)
         kept = []
         for variable, z in _slots(optimizer):
@@ -155,7 +155,7 @@ class ScheduleFreeEval(keras.callbacks.Callback):
         kept = _TRAINING_WEIGHTS.pop(optimizer, None)
         if kept is None:
             return
-        _optimizer_rate._sync_jax_state(self.model)
+        _optimizer_rate.sync_jax_state(self.model)
         for (variable, _), y in zip(_slots(optimizer), kept):
             variable.assign(y)
 

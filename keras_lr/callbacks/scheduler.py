@@ -7,6 +7,7 @@ import numbers
 import keras
 import numpy as np
 
+from keras_lr import _keras_private
 from keras_lr import _validation
 from keras_lr._keras_private import print_msg
 from keras_lr.callbacks import _optimizer_rate
@@ -113,7 +114,7 @@ class LearningRateScheduler(keras.callbacks.Callback):
                 "This optimizer was created with a `LearningRateSchedule` "
                 "object as its `learning_rate` constructor argument, hence "
                 f"its learning rate is not settable by {type(self).__name__}. "
-                f"Its schedule: {optimizer._learning_rate!r}. Pass your "
+                f"Its schedule: {_keras_private.rate_as_held(optimizer)!r}. Pass your "
                 "schedule to the optimizer instead (it then runs inside the "
                 "compiled train step), or build the optimizer with a float "
                 "`learning_rate`."
@@ -146,7 +147,7 @@ class LearningRateScheduler(keras.callbacks.Callback):
         if self.unit == "step" and self._set_steps and self._set_steps[0] <= last:
             # As the optimizer's variable holds it (float32, say).
             rate = self.applied_rates([last])[0]
-            dtype = getattr(self._optimizer._learning_rate, "dtype", "float64")
+            dtype = getattr(_keras_private.rate_as_held(self._optimizer), "dtype", "float64")
             logs["learning_rate"] = float(np.asarray(rate, dtype=dtype))
         else:
             logs["learning_rate"] = _optimizer_rate.float_rate(
