@@ -12,9 +12,9 @@ from keras_lr.callbacks import CyclicLR
 from keras_lr.callbacks import LearningRateLogger
 from keras_lr.callbacks import LearningRateScheduler
 from keras_lr.callbacks import ReduceLROnPlateau
-from tests.conftest import accumulating_model
-from tests.conftest import rates_of_updates
-from tests.conftest import read_scalars
+from tests.support.models import accumulating_model
+from tests.support.models import rates_of_updates
+from tests.support.tensorboard import read_scalars
 
 pytestmark = pytest.mark.backend_neutral
 
@@ -176,15 +176,15 @@ def test_an_epoch_without_an_update_logs_no_rate(data, tmp_path):
 def test_plateau_backup_and_restore_under_accumulation(data, tmp_path):
     """A backup listed before the plateau callback must see the epoch as
     done (10 batches, but only 2 or 3 updates) and store the next state."""
-    from tests.test_plateau import SCORES
-    from tests.test_plateau import Crash
-    from tests.test_plateau import Script
-    from tests.test_plateau import ScriptedScore
+    from tests.callbacks.test_plateau import SCORES
+    from tests.callbacks.test_plateau import Crash
+    from tests.callbacks.test_plateau import Script
+    from tests.callbacks.test_plateau import ScriptedScore
 
     def run(extra):
         score = ScriptedScore(SCORES)
         model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-        from tests.conftest import TracingSGD
+        from tests.support.models import TracingSGD
 
         model.compile(TracingSGD(COSINE, gradient_accumulation_steps=N), loss="mse",
                       metrics=[score])

@@ -10,9 +10,9 @@ import pytest
 
 from keras_lr import schedules as S
 from keras_lr.callbacks import CyclicLR
-from tests.conftest import TracingSGD
-from tests.conftest import rates_used
-from tests.conftest import tiny_model
+from tests.support.models import TracingSGD
+from tests.support.models import rates_used
+from tests.support.models import tiny_model
 
 pytestmark = pytest.mark.backend_neutral
 

@@ -13,9 +13,9 @@ from keras_lr.callbacks import LearningRateLogger
 from keras_lr.callbacks import LearningRateScheduler
 from keras_lr.callbacks import ReduceLROnPlateau
 from keras_lr.callbacks import logger as logger_module
-from tests.conftest import rates_used
-from tests.conftest import read_scalars
-from tests.conftest import tiny_model
+from tests.support.models import rates_used
+from tests.support.models import tiny_model
+from tests.support.tensorboard import read_scalars
 
 pytestmark = pytest.mark.backend_neutral
 

@@ -1,7 +1,7 @@
 """ReduceLROnPlateau on any rate: exact reduced rates, Keras's rules (a float
 stays a float), and state that survives BackupAndRestore and load_model.
-PyTorch's rules: tests/test_torch_plateau.py; Keras's own tests and the mix
-with other rate setters: tests/test_keras_callback_suites.py."""
+PyTorch's rules: tests/parity/test_torch_plateau.py; Keras's own tests and
+the mix with other rate setters: tests/parity/test_keras_callback_suites.py."""
 
 import inspect
 import os
@@ -17,13 +17,12 @@ import pytest
 from keras_lr import schedules as S
 from keras_lr.callbacks import ReducedSchedule
 from keras_lr.callbacks import ReduceLROnPlateau
-from tests.conftest import fewer_elsewhere
-from tests.conftest import rates_used
-from tests.conftest import tiny_model
+from tests.support.backends import fewer_elsewhere
+from tests.support.models import rates_used
+from tests.support.models import tiny_model
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.backend_neutral
-
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 EPOCHS, BATCHES = 6, 5
 
@@ -382,7 +381,7 @@ def test_backup_and_restore_resumes_the_same_rate_trace(
 _CRASH = textwrap.dedent("""
     import os, sys
     import keras, numpy as np
-    from tests.test_plateau import RATES, _run_with_backup
+    from tests.callbacks.test_plateau import RATES, _run_with_backup
 
     class Die(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -407,7 +406,7 @@ def test_resume_after_the_training_process_died(rate_index, order, data, tmp_pat
     backup_dir = str(tmp_path / "backup")
     result = subprocess.run(
         [sys.executable, "-c", _CRASH, backup_dir, str(rate_index), order],
-        capture_output=True, text=True, cwd=_ROOT,
+        capture_output=True, text=True, cwd=ROOT,
         env={**os.environ, "KERAS_BACKEND": keras.backend.backend()},
     )
     assert result.returncode == 3, result.stderr[-3000:]
@@ -436,7 +435,7 @@ _CONTINUE = textwrap.dedent("""
     import sys
     import keras, numpy as np
     import keras_lr  # registers the keras_lr classes
-    from tests.conftest import rates_used
+    from tests.support.models import rates_used
     model = keras.models.load_model(sys.argv[1], safe_mode=True)
     wrapper = model.optimizer._learning_rate
     print(type(wrapper).__name__, wrapper.scale, wrapper.plateau_state)
@@ -463,7 +462,7 @@ def test_load_model_in_a_new_process_continues_reduced(data, tmp_path):
     model.save(path)
     result = subprocess.run(
         [sys.executable, "-c", _CONTINUE, path], capture_output=True, text=True,
-        cwd=_ROOT,
+        cwd=ROOT,
         env={**os.environ, "KERAS_BACKEND": keras.backend.backend()},
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,7 +1,7 @@
 """LearningRateScheduler: exact per-epoch and per-step rates, Keras's two
 signatures without swallowing a user's TypeError, resume from the step,
 Keras's `logs["learning_rate"]` and verbose line. Keras's own tests of it:
-tests/test_keras_callback_suites.py."""
+tests/parity/test_keras_callback_suites.py."""
 
 import inspect
 
@@ -11,8 +11,8 @@ import pytest
 
 from keras_lr import schedules as S
 from keras_lr.callbacks import LearningRateScheduler
-from tests.conftest import rates_used
-from tests.conftest import tiny_model
+from tests.support.models import rates_used
+from tests.support.models import tiny_model
 
 pytestmark = pytest.mark.backend_neutral
 

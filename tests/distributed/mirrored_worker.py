@@ -1,7 +1,7 @@
 """The scenarios of `test_mirrored.py`, in one process that splits its CPU
 into two logical devices and trains under `tf.distribute.MirroredStrategy`.
 
-    python tests/mirrored_worker.py OUT_DIR
+    python tests/distributed/mirrored_worker.py OUT_DIR
 
 Writes `OUT_DIR/result.json` (what each scenario measured) and the
 TensorBoard logs under `OUT_DIR/<scenario>/`; the test reads both. The split
@@ -12,9 +12,11 @@ its own.
 import json
 import os
 import sys
+from pathlib import Path
 
 os.environ["KERAS_BACKEND"] = "tensorflow"
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Run as a script: the repository root, for `tests.support`.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import tensorflow as tf  # noqa: E402
 
@@ -28,7 +30,7 @@ import numpy as np  # noqa: E402
 
 import keras_lr  # noqa: E402
 from keras_lr import schedules as S  # noqa: E402
-from tests.conftest import TracingSGD  # noqa: E402
+from tests.support.models import TracingSGD  # noqa: E402
 
 out_dir = sys.argv[1]
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])

@@ -1,6 +1,6 @@
 """One process of the two-process data-parallel run in `test_multiprocess.py`.
 
-    python tests/multiprocess_worker.py PORT PROCESS_ID LOG_DIR RESULT_JSON
+    python tests/distributed/multiprocess_worker.py PORT PROCESS_ID LOG_DIR RESULT_JSON
 
 JAX backend, `jax.distributed` over gloo CPU collectives on 127.0.0.1, and
 Keras's `DataParallel` distribution: the multi-host path keras_lr supports.

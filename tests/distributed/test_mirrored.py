@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from keras_lr import schedules as S
-from tests.conftest import read_scalars
+from tests.support.tensorboard import read_scalars
 
 WORKER = os.path.join(os.path.dirname(__file__), "mirrored_worker.py")
 EPOCHS, BATCHES = 3, 5

@@ -11,7 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import read_scalars
+from tests.support.paths import ROOT
+from tests.support.tensorboard import read_scalars
 
 WORKER = os.path.join(os.path.dirname(__file__), "multiprocess_worker.py")
 
@@ -28,9 +29,7 @@ def two_process_run(tmp_path_factory):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    env["PYTHONPATH"] = os.pathsep.join(
-        [os.path.dirname(os.path.dirname(WORKER)), env.get("PYTHONPATH", "")]
-    )
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, env.get("PYTHONPATH", "")])
     processes = [
         subprocess.Popen(
             [sys.executable, WORKER, str(port), str(i), str(root / f"logs{i}"),

@@ -11,8 +11,8 @@ import keras_lr
 from keras_lr import finder
 from keras_lr import schedules as S
 from keras_lr.finder import RangeTestResult
-from tests.conftest import TracingSGD
-from tests.conftest import rates_of_updates
+from tests.support.models import TracingSGD
+from tests.support.models import rates_of_updates
 
 pytestmark = pytest.mark.backend_neutral
 

@@ -2,13 +2,14 @@
 hyperparameters.
 
 `CyclicalMomentum` and `OneCycleMomentum` (from `momentum_schedule()`)
-against PyTorch's momentum traces (`tests/reference_cyclical.py`, checked
-against PyTorch itself by `tests/torch_parity.py`), on the host and in the
-graph; their contract (serialization, bounds at any step, fit-level) is
-`tests/test_contract.py` and `tests/test_numerics.py` over `tests/cases.py`.
-Then `LearningRateLogger`'s momentum and weight-decay series (read back with
-TensorBoard's reader), `ReduceLROnPlateau`, the scheduler callbacks and
-`find_learning_rate` with `keras_lr.optimizers`.
+against PyTorch's momentum traces (`tests/parity/reference_cyclical.py`,
+checked against PyTorch itself by `tests/parity/torch_parity.py`), on the
+host and in the graph; their contract (serialization, bounds at any step,
+fit-level) is `tests/schedules/test_contract.py` and
+`tests/robustness/test_numerics.py` over `tests/schedules/cases.py`.
+Then `LearningRateLogger`'s momentum and weight-decay series (read back
+with TensorBoard's reader), `ReduceLROnPlateau`, the scheduler callbacks
+and `find_learning_rate` with `keras_lr.optimizers`.
 """
 
 import math
@@ -21,8 +22,8 @@ from keras import ops
 import keras_lr
 from keras_lr import optimizers as O
 from keras_lr import schedules as S
-from tests import reference_cyclical as ref
-from tests.conftest import read_scalars
+from tests.parity import reference_cyclical as ref
+from tests.support.tensorboard import read_scalars
 
 pytestmark = pytest.mark.backend_neutral
 

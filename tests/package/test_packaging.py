@@ -22,8 +22,8 @@ import zipfile
 import pytest
 
 import keras_lr
+from tests.support.paths import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAME = f"keras_lr-{keras_lr.__version__}"
 _IGNORED = shutil.ignore_patterns(
     ".git", ".venv", "__pycache__", "*.pyc", "build", "dist", "*.egg-info",
@@ -57,9 +57,12 @@ def dist(tmp_path_factory):
 
 
 def _source_files(directory):
+    """The `.py` files under `directory`, as paths relative to it."""
+    top = os.path.join(ROOT, directory)
     return sorted(
-        name for name in os.listdir(os.path.join(ROOT, directory))
-        if name.endswith(".py")
+        os.path.relpath(os.path.join(folder, name), top).replace(os.sep, "/")
+        for folder, _, names in os.walk(top) if "__pycache__" not in folder
+        for name in names if name.endswith(".py")
     )
 
 
@@ -90,7 +93,7 @@ def test_the_tests_collect_from_the_unpacked_sdist(dist):
                  if "::" in line}
     assert collected == {
         f"tests/{name}" for name in _source_files("tests")
-        if name.startswith("test_")
+        if os.path.basename(name).startswith("test_")
     }
 
 

@@ -3,8 +3,8 @@
 PyTorch schedulers are written here in their per-step ("chainable") form,
 as `torch.optim.lr_scheduler` applies them: the rate used by update `s` is
 the rate after `s` calls of `scheduler.step()`. Keras's built-in schedules
-are the real classes. `tests/torch_parity.py` checks these references
-against PyTorch itself where it is installed.
+are the real classes. `tests/parity/torch_parity.py` checks these
+references against PyTorch itself where it is installed.
 """
 
 import math

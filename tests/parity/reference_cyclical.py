@@ -7,9 +7,9 @@ children) as `torch.optim.lr_scheduler` steps them, tensorflow-addons'
 it. Each returns the rates used by updates `0..n-1`: the rate after `s`
 calls of `scheduler.step()` is the one update `s` uses.
 
-`tests/torch_parity.py` checks the PyTorch references against PyTorch
-itself (`torch_checks`, and `torch_momentum_checks` for the momentum that
-`CyclicLR` and `OneCycleLR` cycle), with any Python that has torch and
+`tests/parity/torch_parity.py` checks the PyTorch references against
+PyTorch itself (`torch_checks`, and `torch_momentum_checks` for the momentum
+that `CyclicLR` and `OneCycleLR` cycle), with any Python that has torch and
 numpy.
 """
 
@@ -251,7 +251,8 @@ def wsd(peak, total_steps, warmup_steps, decay_steps, initial, minimum, shape, n
 
 
 def torch_checks(torch):
-    """`{name: (make_scheduler, base_lr, expected)}` for `tests/torch_parity.py`."""
+    """`{name: (make_scheduler, base_lr, expected)}` for
+    `tests/parity/torch_parity.py`."""
     S = torch.optim.lr_scheduler
 
     checks = {}
@@ -302,8 +303,8 @@ def torch_checks(torch):
 
 def torch_momentum_checks(torch):
     """`{name: (make_scheduler, optimizer, expected)}`: the momentum that
-    `tests/torch_parity.py` reads back from PyTorch's optimizer after each
-    scheduler step, SGD's `momentum` (`optimizer="sgd"`) or Adam's
+    `tests/parity/torch_parity.py` reads back from PyTorch's optimizer after
+    each scheduler step, SGD's `momentum` (`optimizer="sgd"`) or Adam's
     `betas[0]` (`"adam"`)."""
     S = torch.optim.lr_scheduler
     checks = {}

@@ -14,8 +14,8 @@ import pytest
 
 import keras_lr
 from keras_lr.callbacks import ReducedSchedule
-from tests.conftest import rates_used
-from tests.conftest import tiny_model
+from tests.support.models import rates_used
+from tests.support.models import tiny_model
 
 pytestmark = pytest.mark.backend_neutral
 

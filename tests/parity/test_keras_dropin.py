@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from keras import ops
 
 from keras_lr import schedules as S
-from tests.test_contract import STEP_DTYPE
+from tests.support.backends import STEP_DTYPE
 
 STEPS = np.arange(10_000)
 K = keras.optimizers.schedules

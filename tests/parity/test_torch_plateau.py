@@ -23,8 +23,8 @@ import pytest
 
 from keras_lr import schedules as S
 from keras_lr.callbacks import ReduceLROnPlateau
-from tests.conftest import rates_used
-from tests.conftest import tiny_model
+from tests.support.models import rates_used
+from tests.support.models import tiny_model
 
 pytestmark = pytest.mark.backend_neutral
 

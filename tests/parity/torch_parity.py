@@ -1,7 +1,7 @@
-"""Check `tests/reference*.py` against PyTorch itself (a manual check).
+"""Check `tests/parity/reference*.py` against PyTorch itself (a manual check).
 
 Not collected by pytest (PyTorch is no dependency of keras_lr). Run it with
-any Python that has torch and numpy:  python tests/torch_parity.py
+any Python that has torch and numpy:  python tests/parity/torch_parity.py
 """
 
 import sys

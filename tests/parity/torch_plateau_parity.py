@@ -1,9 +1,9 @@
 """Check keras_lr's ReduceLROnPlateau, with the PyTorch mapping of
-`tests/test_torch_plateau.py`, against PyTorch itself (a manual check).
+`tests/parity/test_torch_plateau.py`, against PyTorch itself (a manual check).
 
 Not collected by pytest (PyTorch is no dependency of keras_lr). Run it from
 the repository root with a Python that has torch and keras_lr's
-dependencies:  python tests/torch_plateau_parity.py
+dependencies:  python tests/parity/torch_plateau_parity.py
 """
 
 import itertools
@@ -15,8 +15,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).parent.parent))
-from tests.test_torch_plateau import CASES, TORCH_DEFAULTS, drive, from_torch  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parents[2]))
+from tests.parity.test_torch_plateau import (  # noqa: E402
+    CASES,
+    TORCH_DEFAULTS,
+    drive,
+    from_torch,
+)
 
 
 def torch_rates(metrics, lr=0.5, **kwargs):

@@ -23,7 +23,7 @@ from keras_lr.callbacks import LearningRateLogger
 from keras_lr.callbacks import LearningRateScheduler
 from keras_lr.callbacks import ReduceLROnPlateau
 from keras_lr.callbacks import logger as logger_module
-from tests.conftest import read_scalars
+from tests.support.tensorboard import read_scalars
 
 pytestmark = pytest.mark.backend_neutral
 

@@ -19,9 +19,9 @@ import numpy as np
 
 from keras_lr import schedules as S
 from keras_lr.callbacks import LearningRateLogger
-from tests.conftest import read_scalars
+from tests.support.paths import ROOT
+from tests.support.tensorboard import read_scalars
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EPOCHS, BATCHES, BATCH = 3, 4, 4
 
 # name: (callbacks in order, save_freq, where the crash is). "logger" is
@@ -117,7 +117,7 @@ def _crash_all(directory):
 def test_each_applied_step_logged_once_after_kill_and_resume(tmp_path):
     code = (
         f"import sys; sys.path.insert(0, {ROOT!r}); "
-        "from tests.test_faults_resume import _crash_all; "
+        "from tests.robustness.test_faults_resume import _crash_all; "
         f"_crash_all({str(tmp_path)!r})"
     )
     environment = dict(os.environ, KERAS_BACKEND="tensorflow",

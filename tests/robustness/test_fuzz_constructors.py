@@ -22,8 +22,8 @@ from keras import ops
 
 from keras_lr import schedules as S
 from keras_lr.callbacks import ReducedSchedule
-from tests.bounds import assert_within
-from tests.test_contract import STEP_DTYPE
+from tests.schedules.bounds import assert_within
+from tests.support.backends import STEP_DTYPE
 
 pytestmark = pytest.mark.backend_neutral
 

@@ -1,8 +1,8 @@
 """Exact step arithmetic: every schedule in bounds at any countable step, and
 graph equal to host at every step float32 can count exactly.
 
-For every entry of `tests/cases.py`, on the backend under test (TensorFlow in
-float64, JAX and torch in float32):
+For every entry of `tests/schedules/cases.py`, on the backend under test
+(TensorFlow in float64, JAX and torch in float32):
 
 - rates at steps drawn from [0, 2**31) (the int32 counter of JAX and torch)
   and, where the graph counts in int64, up to 2**40, are finite and within
@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 from keras import ops
 
 from keras_lr import schedules as S
-from tests.bounds import assert_within
-from tests.cases import SCHEDULES
-from tests.test_contract import STEP_DTYPE
-from tests.test_contract import _compiled
+from tests.schedules.bounds import assert_within
+from tests.schedules.cases import SCHEDULES
+from tests.schedules.test_contract import _compiled
+from tests.support.backends import STEP_DTYPE
 
 pytestmark = pytest.mark.backend_neutral
 

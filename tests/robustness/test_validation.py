@@ -7,8 +7,8 @@ import keras
 import pytest
 
 from keras_lr import schedules as S
-from tests.test_cyclical import BAD as CYCLICAL_BAD
-from tests.test_wrappers import BAD as WRAPPERS_BAD
+from tests.schedules.test_cyclical import BAD as CYCLICAL_BAD
+from tests.schedules.test_wrappers import BAD as WRAPPERS_BAD
 
 # Constructor and `get` checks run on the host only: once, on TensorFlow.
 

@@ -5,10 +5,11 @@ file asserts (Hugging Face `tests/optimization/test_optimization.py`,
 tf-models `official/modeling/optimization/lr_schedule_test.py` and
 `optimizer_factory_test.py`, optax `optax/schedules/_schedule_test.py`),
 with the origin's tolerance, on the host and in the graph; then against an
-independent reference of the origin's algorithm (`tests/reference_catalogue.py`)
-over whole runs, at its seams, and for its argument checks. Host-vs-graph
+independent reference of the origin's algorithm
+(`tests/parity/reference_catalogue.py`) over whole runs, at its seams, and
+for its argument checks. Host-vs-graph
 agreement at every step, bounds, `.keras` save/load and `model.fit` are the
-contract tests' (`tests/cases.py`).
+contract tests' (`tests/schedules/cases.py`).
 """
 
 import math
@@ -19,8 +20,8 @@ import pytest
 from keras import ops
 
 from keras_lr import schedules as S
-from tests import reference_catalogue as ref
-from tests.test_contract import STEP_DTYPE
+from tests.parity import reference_catalogue as ref
+from tests.support.backends import STEP_DTYPE
 
 # The tests that run a backend's ops carry `backend_neutral` (they run again
 # on JAX and torch); the host-only ones run once.

@@ -8,7 +8,7 @@ import pytest
 from keras import ops
 
 from keras_lr import schedules as S
-from tests import reference
+from tests.parity import reference
 
 pytestmark = pytest.mark.backend_neutral
 

@@ -1,4 +1,4 @@
-"""The schedule contract, checked for every entry of `tests/cases.py`.
+"""The schedule contract, checked for every entry of `tests/schedules/cases.py`.
 
 Host twin vs graph (eager, compiled, XLA / `jax.jit`), the step convention,
 config and `get` round trips, repr, and a compiled `model.fit` whose every
@@ -14,7 +14,8 @@ import pytest
 from keras import ops
 
 from keras_lr import schedules
-from tests.cases import SCHEDULES
+from tests.schedules.cases import SCHEDULES
+from tests.support.backends import STEP_DTYPE
 
 # The tests that run a backend's ops carry `backend_neutral` (they run again
 # on JAX and torch); the host-only ones (config, repr, NumPy) run once.
@@ -25,9 +26,6 @@ STEPS = np.arange(10_000)
 # The graph returns float32: below float32's smallest normal number a value
 # can only agree absolutely.
 FLOAT32_TINY = float(np.finfo(np.float32).tiny)
-# The optimizer's iteration counter: int64 on TensorFlow, int32 on JAX
-# (without x64) and torch.
-STEP_DTYPE = "int64" if keras.backend.backend() == "tensorflow" else "int32"
 
 
 def assert_agree(graph, host):

@@ -2,9 +2,9 @@
 
 The peers are PyTorch's `CyclicLR` and `OneCycleLR`, tensorflow-addons'
 cyclical schedules and the WSD papers, as written in
-`tests/reference_cyclical.py` (checked there against PyTorch itself).
+`tests/parity/reference_cyclical.py` (checked there against PyTorch itself).
 Host-vs-graph agreement, serialization and `model.fit` are the contract
-tests' (`tests/test_contract.py` over `tests/cases.py`).
+tests' (`tests/schedules/test_contract.py` over `tests/schedules/cases.py`).
 """
 
 import math
@@ -16,7 +16,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from keras_lr import schedules as S
-from tests import reference_cyclical as ref
+from tests.parity import reference_cyclical as ref
 
 # Host values against the references: no backend op, so they run once.
 
@@ -258,7 +258,7 @@ BAD = [
     (S.WarmupStableDecay, dict(peak_learning_rate=0.1, total_steps=100, warmup_steps=10, decay_steps=10, decay_shape="sqrt"), "decay_shape", ValueError),
 ]
 
-# BAD is checked by tests/test_validation.py, with every other constructor.
+# BAD is checked by tests/robustness/test_validation.py, with every other constructor.
 
 
 def test_one_cycle_error_says_where_the_phases_would_end():

@@ -1,10 +1,11 @@
 """Warmup, Sequential and Epochs: peers, seams, nesting and validation.
 
 The peers are PyTorch's `SequentialLR` (with `LinearLR` for a warmup) and
-`StepLR` stepped once per epoch (`tests/reference_cyclical.py`,
-`tests/reference.py`), and Keras's own `CosineDecay` warmup. Host-vs-graph
-agreement, `.keras` save/load and `model.fit` for every wrapper, nested
-ones included, are the contract tests' (`tests/cases.py`).
+`StepLR` stepped once per epoch (`tests/parity/reference_cyclical.py`,
+`tests/parity/reference.py`), and Keras's own `CosineDecay` warmup.
+Host-vs-graph agreement, `.keras` save/load and `model.fit` for every
+wrapper, nested ones included, are the contract tests'
+(`tests/schedules/cases.py`).
 """
 
 import math
@@ -18,8 +19,8 @@ from hypothesis import strategies as st
 from keras import ops
 
 from keras_lr import schedules as S
-from tests import reference
-from tests import reference_cyclical as ref
+from tests.parity import reference
+from tests.parity import reference_cyclical as ref
 
 pytestmark = pytest.mark.backend_neutral
 
@@ -271,4 +272,4 @@ BAD = [
     (S.Epochs, dict(schedule="step_decay", steps_per_epoch=100), "schedule", TypeError),
 ]
 
-# BAD is checked by tests/test_validation.py, with every other constructor.
+# BAD is checked by tests/robustness/test_validation.py, with every other constructor.

@@ -23,8 +23,7 @@ import keras_lr_cli
 from keras_lr import cli
 from keras_lr import demo
 from keras_lr import schedules
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.support.paths import ROOT
 
 
 def run_main(argv, capsys):

@@ -23,10 +23,11 @@ from tensorboard.util import tensor_util
 
 from keras_lr.finder import RangeTestResult
 from keras_lr.schedules import OneCycle
+from tests.support.paths import ROOT
 
 matplotlib.use("Agg")
 
-EXAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "examples")
+EXAMPLES = os.path.join(ROOT, "examples")
 STEPS_PER_EPOCH = 63  # the subset's 4,000 training images in batches of 64
 
 
