@@ -12,7 +12,13 @@ from keras_lr.callbacks import CyclicLR
 from keras_lr.callbacks import LearningRateLogger
 from keras_lr.callbacks import LearningRateScheduler
 from keras_lr.callbacks import ReduceLROnPlateau
+from tests.callbacks.test_plateau import SCORES
+from tests.support.callbacks import Crash
+from tests.support.callbacks import Script
+from tests.support.callbacks import ScriptedScore
+from tests.support.callbacks import Worse
 from tests.support.models import accumulating_model
+from tests.support.models import fit
 from tests.support.models import rates_of_updates
 from tests.support.tensorboard import read_scalars
 
@@ -26,13 +32,6 @@ UPDATES = EPOCHS * BATCHES // N
 EPOCH_OF_UPDATE = (np.arange(UPDATES) * N + N - 1) // BATCHES
 LAST_UPDATE_OF_EPOCH = [1, 4, 6, 9]
 AT_UPDATES = np.arange(UPDATES) * N + N - 1  # where Keras calls the schedule
-
-
-class Worse(keras.callbacks.Callback):
-    """Makes `score` worse every epoch, so the plateau callback reduces."""
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs["score"] = float(epoch)
 
 
 def _plateau():
@@ -96,18 +95,14 @@ if keras.backend.backend() != "torch":
     })
 
 
-def _fit(model, data, callbacks, epochs=EPOCHS, initial_epoch=0):
-    return model.fit(*data, batch_size=4, epochs=epochs, initial_epoch=initial_epoch,
-                     shuffle=False, verbose=0, callbacks=callbacks)
-
-
 @pytest.mark.parametrize("case", list(CASES))
 def test_each_update_uses_the_stated_rate_and_the_logger_agrees(case, data, tmp_path):
     rate, before, after, steps_per_execution, expected = CASES[case]
     model = accumulating_model(rate, N, steps_per_execution=steps_per_execution)
-    history = _fit(model, data, [make() for make in before]
-                   + [LearningRateLogger(str(tmp_path))]
-                   + [make() for make in after])
+    history = fit(model, data, [make() for make in before]
+                  + [LearningRateLogger(str(tmp_path))]
+                  + [make() for make in after],
+                  epochs=EPOCHS, batch_size=4, shuffle=False)
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == UPDATES
     used = rates_of_updates(model, UPDATES)
     # The rate each real update used (float32 inside the step).
@@ -122,7 +117,7 @@ def test_each_update_uses_the_stated_rate_and_the_logger_agrees(case, data, tmp_
 def test_cyclic_history_has_one_entry_per_update(data):
     clr = CyclicLR(0.01, 0.1, step_size=3)
     model = accumulating_model(0.1, N)
-    _fit(model, data, [clr])
+    fit(model, data, [clr], epochs=EPOCHS, batch_size=4, shuffle=False)
     # Keras 2's count of iterations, from 1: one per real update.
     np.testing.assert_array_equal(
         clr.history["iterations"], np.arange(1, UPDATES + 1)
@@ -141,7 +136,8 @@ def test_a_step_function_is_called_once_per_update_across_fits(data):
     scheduler = LearningRateScheduler(halve, unit="step")
     model = accumulating_model(0.1, N)
     for first, last in [(0, 1), (1, 3), (3, 4)]:  # each fit ends mid-update
-        _fit(model, data, [scheduler], epochs=last, initial_epoch=first)
+        fit(model, data, [scheduler], epochs=last, initial_epoch=first,
+            batch_size=4, shuffle=False)
     assert calls == list(range(UPDATES))
     np.testing.assert_allclose(rates_of_updates(model, UPDATES),
                                0.1 * 0.5 ** (np.arange(UPDATES) + 1), rtol=1e-6)
@@ -150,8 +146,8 @@ def test_a_step_function_is_called_once_per_update_across_fits(data):
 def test_resumed_fits_continue_the_update_axis(data, tmp_path):
     model = accumulating_model(COSINE, N)
     for first, last in [(0, 1), (1, 3), (3, 4)]:
-        _fit(model, data, [LearningRateLogger(str(tmp_path), update_freq=2)],
-             epochs=last, initial_epoch=first)
+        fit(model, data, [LearningRateLogger(str(tmp_path), update_freq=2)],
+            epochs=last, initial_epoch=first, batch_size=4, shuffle=False)
     steps, values = read_scalars(str(tmp_path))
     np.testing.assert_array_equal(steps, np.arange(0, UPDATES, 2))
     np.testing.assert_allclose(values, rates_of_updates(model, UPDATES)[::2],
@@ -176,21 +172,14 @@ def test_an_epoch_without_an_update_logs_no_rate(data, tmp_path):
 def test_plateau_backup_and_restore_under_accumulation(data, tmp_path):
     """A backup listed before the plateau callback must see the epoch as
     done (10 batches, but only 2 or 3 updates) and store the next state."""
-    from tests.callbacks.test_plateau import SCORES
-    from tests.callbacks.test_plateau import Crash
-    from tests.callbacks.test_plateau import Script
-    from tests.callbacks.test_plateau import ScriptedScore
 
     def run(extra):
         score = ScriptedScore(SCORES)
-        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-        from tests.support.models import TracingSGD
-
-        model.compile(TracingSGD(COSINE, gradient_accumulation_steps=N), loss="mse",
-                      metrics=[score])
+        model = accumulating_model(COSINE, N, metrics=[score])
         plateau = ReduceLROnPlateau("score", factor=0.1, patience=1, mode="min")
         backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
-        _fit(model, data, [Script(score), backup, plateau] + extra)
+        fit(model, data, [Script(score), backup, plateau] + extra, epochs=EPOCHS,
+            batch_size=4, shuffle=False)
         return model
 
     with pytest.raises(RuntimeError, match="simulated crash"):

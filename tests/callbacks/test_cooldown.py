@@ -1,8 +1,9 @@
 """CooldownOnTrigger: its three triggers, one recompile, resume and reload.
 
-The model is the contract tests' one (`w <- w + lr(step)` at every update),
-so the kernel after training is the sum of the rates every update used,
-checked against `Cooldown(...).numpy` at the step the trigger chose.
+The model is the contract tests' one (`summing_model`: `w <- w + lr(step)`
+at every update), so the kernel after training is the sum of the rates
+every update used, checked against `Cooldown(...).numpy` at the step the
+trigger chose.
 """
 
 import math
@@ -10,10 +11,13 @@ import math
 import keras
 import numpy as np
 import pytest
-from keras import ops
 
 import keras_lr
 from keras_lr import schedules as S
+from tests.support.callbacks import Crash
+from tests.support.callbacks import Feed
+from tests.support.models import summed_rates
+from tests.support.models import summing_model
 
 # The trigger logic is the callback's own: its fits run on TensorFlow; JAX
 # and torch repeat the ones that touch each backend's saving and training.
@@ -24,24 +28,11 @@ X = np.ones((2 * STEPS, 1), dtype="float32")
 Y = np.full((2 * STEPS, 1), 1e3, dtype="float32")
 
 
-def _model(schedule):
-    model = keras.Sequential(
-        [keras.Input((1,)),
-         keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")]
-    )
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=schedule), loss="mae")
-    return model
-
-
 def _fit(model, callbacks, epochs, **kwargs):
     return model.fit(
         X, Y, batch_size=2, epochs=epochs, shuffle=False, verbose=0,
         callbacks=callbacks, **kwargs,
     )
-
-
-def _weight(model):
-    return float(ops.convert_to_numpy(model.layers[0].kernel)[0, 0])
 
 
 def _count_recompiles(model):
@@ -70,7 +61,7 @@ class _At(keras.callbacks.Callback):
 
 @on_every_backend
 def test_start_epoch_cools_down_once_and_stops(capsys):
-    model = _model(S.Constant(0.1))
+    model = summing_model(S.Constant(0.1))
     forced = _count_recompiles(model)
     cooldown = keras_lr.callbacks.CooldownOnTrigger(
         decay_steps=2 * STEPS, shape="linear", start_epoch=2, verbose=1
@@ -80,7 +71,7 @@ def test_start_epoch_cools_down_once_and_stops(capsys):
     assert cooldown.start_step == 2 * STEPS
     expected = S.Cooldown(S.Constant(0.1), 2 * STEPS, 2 * STEPS, "linear")
     np.testing.assert_allclose(
-        _weight(model), expected.numpy(np.arange(4 * STEPS)).sum(), rtol=1e-6
+        summed_rates(model), expected.numpy(np.arange(4 * STEPS)).sum(), rtol=1e-6
     )
     assert model.optimizer._learning_rate == expected
     assert forced.count(True) == 1
@@ -92,23 +83,12 @@ def test_start_epoch_cools_down_once_and_stops(capsys):
     assert "Epoch 4: CooldownOnTrigger: the cooldown is over" in out
 
 
-class _Scores(keras.callbacks.Callback):
-    """Puts a given sequence of values in the epoch logs as "score"."""
-
-    def __init__(self, scores):
-        super().__init__()
-        self.scores = scores
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs["score"] = self.scores[epoch]
-
-
 @pytest.mark.parametrize(
     "scores, patience",
     [([5.0, 4.0, 4.5, 4.2, 3.0, 3.0], 2), ([5.0, math.nan, 4.0, 4.0, 4.0, 1.0], 1)],
 )
 def test_monitor_triggers_where_early_stopping_stops(scores, patience):
-    model = _model(S.Constant(0.1))
+    model = summing_model(S.Constant(0.1))
     stopping = keras.callbacks.EarlyStopping(monitor="score", patience=patience, mode="min")
     cooldown = keras_lr.callbacks.CooldownOnTrigger(
         decay_steps=100, monitor="score", patience=patience, mode="min",
@@ -116,16 +96,16 @@ def test_monitor_triggers_where_early_stopping_stops(scores, patience):
     )
     if any(math.isnan(score) for score in scores):
         with pytest.warns(UserWarning, match="NaN or infinite value counts"):
-            _fit(model, [_Scores(scores), cooldown, stopping], epochs=len(scores))
+            _fit(model, [Feed(scores), cooldown, stopping], epochs=len(scores))
     else:
-        _fit(model, [_Scores(scores), cooldown, stopping], epochs=len(scores))
+        _fit(model, [Feed(scores), cooldown, stopping], epochs=len(scores))
     assert stopping.stopped_epoch > 0
     assert cooldown.start_step == (stopping.stopped_epoch + 1) * STEPS
 
 
 def test_validation_metric_triggers_when_validation_ends():
     # w grows by 0.1 per epoch; |w - 0.43| is least at epoch 3 (w = 0.4).
-    model = _model(S.Constant(0.025))
+    model = summing_model(S.Constant(0.025))
     stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2)
     cooldown = keras_lr.callbacks.CooldownOnTrigger(
         decay_steps=100, monitor="val_loss", patience=2, stop_training=False
@@ -145,7 +125,7 @@ def test_validation_metric_triggers_when_validation_ends():
 
 
 def test_trigger_between_fits_and_from_another_callback():
-    model = _model(S.Constant(0.1))
+    model = summing_model(S.Constant(0.1))
     cooldown = keras_lr.callbacks.CooldownOnTrigger(
         decay_steps=3 * STEPS, stop_training=False
     )
@@ -158,26 +138,16 @@ def test_trigger_between_fits_and_from_another_callback():
     expected = S.Cooldown(S.Constant(0.1), 2 * STEPS, 3 * STEPS).numpy(
         np.arange(4 * STEPS)
     )
-    np.testing.assert_allclose(_weight(model), expected.sum(), rtol=1e-6)
+    np.testing.assert_allclose(summed_rates(model), expected.sum(), rtol=1e-6)
 
     # From another callback's epoch end: at the next epoch boundary.
-    model = _model(S.Constant(0.1))
+    model = summing_model(S.Constant(0.1))
     cooldown = keras_lr.callbacks.CooldownOnTrigger(decay_steps=STEPS)
     forced = _count_recompiles(model)
     history = _fit(model, [cooldown, _At(0, cooldown.trigger)], epochs=10)
     assert cooldown.start_step == STEPS
     assert len(history.history["loss"]) == 2
     assert forced.count(True) == 1
-
-
-class _Crash(keras.callbacks.Callback):
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.epoch:
-            raise RuntimeError("crash")
 
 
 @on_every_backend
@@ -187,7 +157,7 @@ def test_backup_and_restore_resumes_the_cooldown(tmp_path):
     resumed by a new model and callback: the same cooldown."""
 
     def run(crash_at=None, model=None):
-        model = model or _model(S.Constant(0.1))
+        model = model or summing_model(S.Constant(0.1))
         # No loss is an improvement of 1e6: patience 1 triggers after epoch 1.
         cooldown = keras_lr.callbacks.CooldownOnTrigger(
             decay_steps=3 * STEPS, monitor="loss", min_delta=1e6, patience=1,
@@ -196,13 +166,13 @@ def test_backup_and_restore_resumes_the_cooldown(tmp_path):
         backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
         callbacks = [backup, cooldown]
         if crash_at is not None:
-            callbacks.append(_Crash(crash_at))
+            callbacks.append(Crash(crash_at, at_start=True))
         _fit(model, callbacks, epochs=6)
         return model, cooldown
 
     with pytest.raises(RuntimeError, match="crash"):
         run(crash_at=2)
-    model = _model(S.Constant(0.1))
+    model = summing_model(S.Constant(0.1))
     forced = _count_recompiles(model)
     resumed, cooldown = run(model=model)
     assert cooldown.start_step == 2 * STEPS
@@ -212,12 +182,12 @@ def test_backup_and_restore_resumes_the_cooldown(tmp_path):
     expected = S.Cooldown(S.Constant(0.1), 2 * STEPS, 3 * STEPS).numpy(
         np.arange(6 * STEPS)
     )
-    np.testing.assert_allclose(_weight(resumed), expected.sum(), rtol=1e-6)
+    np.testing.assert_allclose(summed_rates(resumed), expected.sum(), rtol=1e-6)
 
 
 @on_every_backend
 def test_load_model_keeps_the_cooldown(tmp_path):
-    model = _model(S.Constant(0.1))
+    model = summing_model(S.Constant(0.1))
     cooldown = keras_lr.callbacks.CooldownOnTrigger(decay_steps=4 * STEPS)
     _fit(model, [cooldown, _At(0, cooldown.trigger)], epochs=2)
     path = tmp_path / "model.keras"
@@ -228,17 +198,17 @@ def test_load_model_keeps_the_cooldown(tmp_path):
     again = keras_lr.callbacks.CooldownOnTrigger(decay_steps=4 * STEPS)
     again.set_model(loaded)
     assert again.start_step == STEPS
-    before = _weight(loaded)
+    before = summed_rates(loaded)
     history = _fit(loaded, [again], epochs=10)
     assert len(history.history["loss"]) == 3  # to step 5 * STEPS
     np.testing.assert_allclose(
-        _weight(loaded) - before,
+        summed_rates(loaded) - before,
         expected.numpy(np.arange(2 * STEPS, 5 * STEPS)).sum(), rtol=1e-6,
     )
 
 
 def test_under_a_plateau_the_cooldown_goes_beneath_its_scale():
-    model = _model(S.Constant(0.1))
+    model = summing_model(S.Constant(0.1))
     plateau = keras_lr.callbacks.ReduceLROnPlateau()
     cooldown = keras_lr.callbacks.CooldownOnTrigger(decay_steps=10)
     plateau.set_model(model)
@@ -252,7 +222,7 @@ def test_under_a_plateau_the_cooldown_goes_beneath_its_scale():
 
 
 def test_a_minimum_above_the_rate_at_the_trigger_is_lowered():
-    model = _model(S.CosineAnnealing(0.1, 10))
+    model = summing_model(S.CosineAnnealing(0.1, 10))
     _fit(model, [], epochs=3)  # step 12: the cosine is at 0
     cooldown = keras_lr.callbacks.CooldownOnTrigger(decay_steps=5, min_learning_rate=0.01)
     cooldown.set_model(model)
@@ -262,7 +232,7 @@ def test_a_minimum_above_the_rate_at_the_trigger_is_lowered():
 
 
 def test_a_float_rate_is_refused_at_train_begin():
-    model = _model(0.1)
+    model = summing_model(0.1)
     cooldown = keras_lr.callbacks.CooldownOnTrigger(decay_steps=5)
     with pytest.raises(TypeError, match=r"keras_lr.schedules.Constant\(lr\)"):
         _fit(model, [cooldown], epochs=1)

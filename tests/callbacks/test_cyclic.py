@@ -10,7 +10,9 @@ import pytest
 
 from keras_lr import schedules as S
 from keras_lr.callbacks import CyclicLR
+from tests.support.callbacks import Crash
 from tests.support.models import TracingSGD
+from tests.support.models import fit
 from tests.support.models import rates_used
 from tests.support.models import tiny_model
 
@@ -75,18 +77,13 @@ class Keras2CLR:
         return used
 
 
-def _fit(model, data, callbacks, epochs=EPOCHS, initial_epoch=0):
-    model.fit(*data, batch_size=8, epochs=epochs, initial_epoch=initial_epoch,
-              verbose=0, callbacks=callbacks)
-
-
 @pytest.mark.parametrize(
     "mode, gamma", [("triangular", 1.0), ("triangular2", 1.0), ("exp_range", 0.9)]
 )
 def test_rates_and_history_match_the_keras2_callback(mode, gamma, data):
     clr = CyclicLR(base_lr=0.001, max_lr=0.006, step_size=3, mode=mode, gamma=gamma)
     model = tiny_model(0.5)
-    _fit(model, data, [clr])
+    fit(model, data, [clr], epochs=EPOCHS)
     keras2 = Keras2CLR(0.001, 0.006, 3, mode=mode, gamma=gamma)
     expected = keras2.fit(EPOCHS * BATCHES)
     np.testing.assert_allclose(rates_used(model, EPOCHS * BATCHES), expected, rtol=1e-6)
@@ -138,7 +135,7 @@ def test_fractional_step_size_and_scale_fn_through_fit(data):
     scale_fn = lambda x: 1 / (5 ** (x * 0.01))  # noqa: E731
     clr = CyclicLR(0.01, 0.1, step_size=2.5, scale_fn=scale_fn, scale_mode="iterations")
     model = tiny_model(0.5)
-    _fit(model, data, [clr])
+    fit(model, data, [clr], epochs=EPOCHS)
     expected = Keras2CLR(0.01, 0.1, 2.5, scale_fn=scale_fn,
                          scale_mode="iterations").fit(EPOCHS * BATCHES)
     np.testing.assert_allclose(rates_used(model, EPOCHS * BATCHES), expected, rtol=1e-6)
@@ -146,7 +143,8 @@ def test_fractional_step_size_and_scale_fn_through_fit(data):
 
 def test_same_rates_as_the_in_graph_schedule(data):
     model = tiny_model(0.5)
-    _fit(model, data, [CyclicLR(0.01, 0.1, step_size=4, mode="triangular2")])
+    fit(model, data, [CyclicLR(0.01, 0.1, step_size=4, mode="triangular2")],
+        epochs=EPOCHS)
     in_graph = tiny_model(S.CyclicalLearningRate(0.01, 0.1, 4, mode="triangular2"))
     in_graph.fit(*data, batch_size=8, epochs=EPOCHS, verbose=0)
     np.testing.assert_allclose(rates_used(model, EPOCHS * BATCHES),
@@ -158,9 +156,9 @@ def test_reset_between_fits_starts_a_new_cycle_as_keras2(mode, data):
     gamma = 0.9 if mode == "exp_range" else 1.0
     clr = CyclicLR(0.01, 0.1, step_size=3, mode=mode, gamma=gamma)
     model = tiny_model(0.5)
-    _fit(model, data, [clr], epochs=2)
+    fit(model, data, [clr], epochs=2)
     clr._reset(new_base_lr=0.02, new_max_lr=0.05, new_step_size=2)
-    _fit(model, data, [clr], epochs=4, initial_epoch=2)
+    fit(model, data, [clr], epochs=4, initial_epoch=2)
     keras2 = Keras2CLR(0.01, 0.1, 3, mode=mode, gamma=gamma)
     expected = keras2.fit(2 * BATCHES)
     keras2._reset(0.02, 0.05, 2)
@@ -171,7 +169,7 @@ def test_reset_between_fits_starts_a_new_cycle_as_keras2(mode, data):
     assert clr.get_config()["cycle_start"] == 2 * BATCHES
     # `_reset()` with no argument restarts the same cycle.
     clr._reset()
-    _fit(model, data, [clr], epochs=5, initial_epoch=4)
+    fit(model, data, [clr], epochs=5, initial_epoch=4)
     keras2._reset()
     expected += keras2.fit(BATCHES)
     np.testing.assert_allclose(rates_used(model, 5 * BATCHES), expected, rtol=1e-6)
@@ -190,7 +188,7 @@ class ResetAt(keras.callbacks.Callback):
 def test_reset_during_fit_starts_the_new_cycle_at_the_next_batch(data):
     clr = CyclicLR(0.01, 0.1, step_size=3)
     model = tiny_model(0.5)
-    _fit(model, data, [clr, ResetAt(clr, 0, 0.02, 0.05, 2)], epochs=2)
+    fit(model, data, [clr, ResetAt(clr, 0, 0.02, 0.05, 2)], epochs=2)
     used = rates_used(model, 2 * BATCHES)
     new_cycle = [_keras2_clr(i, 0.02, 0.05, 2) for i in range(BATCHES)]
     np.testing.assert_allclose(used[BATCHES:], new_cycle, rtol=1e-6)
@@ -204,23 +202,18 @@ def test_reset_during_fit_starts_the_new_cycle_at_the_next_batch(data):
     assert keras2_used[BATCHES + 1:] == new_cycle[1:]
 
 
-class Crash(keras.callbacks.Callback):
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == 2:
-            raise RuntimeError("simulated crash")
-
-
 def test_cycle_and_reset_survive_backup_and_restore(data, tmp_path):
     def run(extra):
         model = tiny_model(0.5)
         clr = CyclicLR(0.01, 0.1, step_size=3)
         # The reset at epoch 0's end comes before the backup of that epoch.
-        _fit(model, data, [clr, ResetAt(clr, 0, 0.02, 0.05, 2),
-                           keras.callbacks.BackupAndRestore(str(tmp_path))] + extra)
+        fit(model, data, [clr, ResetAt(clr, 0, 0.02, 0.05, 2),
+                          keras.callbacks.BackupAndRestore(str(tmp_path))] + extra,
+            epochs=EPOCHS)
         return model, clr
 
     with pytest.raises(RuntimeError, match="simulated crash"):
-        run([Crash()])
+        run([Crash(2)])
     model, clr = run([])
     expected = [_keras2_clr(i, 0.01, 0.1, 3) for i in range(BATCHES)] + [
         _keras2_clr(i, 0.02, 0.05, 2) for i in range(3 * BATCHES)]
@@ -247,8 +240,8 @@ def test_a_reset_after_the_backup_of_its_epoch_misses_that_backup(data, tmp_path
     def run(extra):
         model = tiny_model(0.5)
         clr = CyclicLR(0.01, 0.1, step_size=3)
-        _fit(model, data, [clr, keras.callbacks.BackupAndRestore(str(tmp_path)),
-                           ResetAt(clr, 0, 0.02, 0.05, 2)] + extra, epochs=2)
+        fit(model, data, [clr, keras.callbacks.BackupAndRestore(str(tmp_path)),
+                          ResetAt(clr, 0, 0.02, 0.05, 2)] + extra, epochs=2)
         return model, clr
 
     with pytest.raises(RuntimeError, match="simulated crash"):
@@ -262,14 +255,14 @@ def test_a_reset_after_the_backup_of_its_epoch_misses_that_backup(data, tmp_path
 def test_continues_across_fits_and_load_model_and_from_config(data, tmp_path):
     model = tiny_model(0.5)
     clr = CyclicLR(0.01, 0.1, 3)
-    _fit(model, data, [clr, ResetAt(clr, 0, 0.02, 0.05, 2)], epochs=2)
+    fit(model, data, [clr, ResetAt(clr, 0, 0.02, 0.05, 2)], epochs=2)
     path = str(tmp_path / "model.keras")
     model.save(path)
     loaded = keras.models.load_model(path, custom_objects={"TracingSGD": TracingSGD})
     # The step is in the file; the reset's settings are in the callback's
     # config (the `.keras` file holds no callback).
-    _fit(loaded, data, [CyclicLR.from_config(clr.get_config())], epochs=3,
-         initial_epoch=2)
+    fit(loaded, data, [CyclicLR.from_config(clr.get_config())], epochs=3,
+        initial_epoch=2)
     expected = [_keras2_clr(i, 0.01, 0.1, 3) for i in range(BATCHES)] + [
         _keras2_clr(i, 0.02, 0.05, 2) for i in range(2 * BATCHES)]
     np.testing.assert_allclose(rates_used(loaded, 3 * BATCHES), expected, rtol=1e-6)
@@ -277,10 +270,10 @@ def test_continues_across_fits_and_load_model_and_from_config(data, tmp_path):
     # optimizer's step, where Keras 2's started a new one; `cycle_start=None`
     # asks for Keras 2's behaviour.
     fresh = tiny_model(0.5)
-    _fit(fresh, data, [CyclicLR(0.01, 0.1, 3)], epochs=1)
-    _fit(fresh, data, [CyclicLR(0.01, 0.1, 3)], epochs=2, initial_epoch=1)
-    _fit(fresh, data, [CyclicLR(0.01, 0.1, 3, cycle_start=None)], epochs=3,
-         initial_epoch=2)
+    fit(fresh, data, [CyclicLR(0.01, 0.1, 3)], epochs=1)
+    fit(fresh, data, [CyclicLR(0.01, 0.1, 3)], epochs=2, initial_epoch=1)
+    fit(fresh, data, [CyclicLR(0.01, 0.1, 3, cycle_start=None)], epochs=3,
+        initial_epoch=2)
     expected = [_keras2_clr(i, 0.01, 0.1, 3) for i in range(2 * BATCHES)] + [
         _keras2_clr(i, 0.01, 0.1, 3) for i in range(BATCHES)]
     np.testing.assert_allclose(rates_used(fresh, 3 * BATCHES), expected, rtol=1e-6)

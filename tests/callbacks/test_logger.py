@@ -13,6 +13,7 @@ from keras_lr.callbacks import LearningRateLogger
 from keras_lr.callbacks import LearningRateScheduler
 from keras_lr.callbacks import ReduceLROnPlateau
 from keras_lr.callbacks import logger as logger_module
+from tests.support.callbacks import Worse
 from tests.support.models import rates_used
 from tests.support.models import tiny_model
 from tests.support.tensorboard import read_scalars
@@ -20,13 +21,6 @@ from tests.support.tensorboard import read_scalars
 pytestmark = pytest.mark.backend_neutral
 
 EPOCHS, BATCHES = 3, 5  # 40 samples in batches of 8
-
-
-class Worse(keras.callbacks.Callback):
-    """Makes `score` worse every epoch, so the plateau callback reduces."""
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs["score"] = float(epoch)
 
 
 def _keras_halving():

@@ -18,6 +18,11 @@ from keras_lr import schedules as S
 from keras_lr.callbacks import ReducedSchedule
 from keras_lr.callbacks import ReduceLROnPlateau
 from tests.support.backends import fewer_elsewhere
+from tests.support.callbacks import Crash
+from tests.support.callbacks import Feed
+from tests.support.callbacks import Script
+from tests.support.callbacks import ScriptedScore
+from tests.support.models import as_float32
 from tests.support.models import rates_used
 from tests.support.models import tiny_model
 from tests.support.paths import ROOT
@@ -27,70 +32,13 @@ pytestmark = pytest.mark.backend_neutral
 EPOCHS, BATCHES = 6, 5
 
 
-class Feed(keras.callbacks.Callback):
-    """Puts `values[epoch]` into the logs as `score`, for a chosen sequence."""
-
-    def __init__(self, values):
-        super().__init__()
-        self.values = values
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs["score"] = self.values[epoch]
-
-
-class ScriptedScore(keras.metrics.Metric):
-    """A compiled metric `score` whose value in epoch `e` is `values[e]`.
-
-    A backup written before the plateau callback has seen the epoch's logs
-    can only find a real metric, not a value another callback put in the
-    logs; `Script` sets it at each epoch's start.
-    """
-
-    def __init__(self, values):
-        super().__init__(name="score")
-        self.values = list(values)
-        self.current = self.add_variable((), initializer="zeros", name="current")
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        pass
-
-    def result(self):
-        return keras.ops.convert_to_tensor(self.current)
-
-    def reset_state(self):
-        pass
-
-
-class Script(keras.callbacks.Callback):
-    def __init__(self, metric):
-        super().__init__()
-        self.metric = metric
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.metric.current.assign(self.metric.values[epoch])
-
-
-class Crash(keras.callbacks.Callback):
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == self.epoch:
-            raise RuntimeError("simulated crash")
-
-
-def _float32(values):
-    return np.asarray(values, dtype=np.float32).astype(np.float64)
-
-
 def _expected_rates(schedule, scales):
     """The rate of each step when epoch `e` runs at `schedule * scales[e]`:
     the schedule's rate (float64 for keras_lr's, Keras's own float32 for a
     Keras schedule), times the scale, rounded once to float32."""
     steps = np.arange(len(scales) * BATCHES)
     base = S.evaluate(schedule, steps)
-    return _float32(base * np.repeat(scales, BATCHES))
+    return as_float32(base * np.repeat(scales, BATCHES))
 
 
 # The score never improves after epoch 0: with patience=2 the rate drops
@@ -575,15 +523,12 @@ def test_a_nan_never_becomes_best_where_keras_keeps_it():
 def test_auto_mode_reads_any_loss_key_as_min_where_keras_raises():
     scores = [1.0, 2.0, 3.0]
 
-    class FeedLoss(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            logs["val_output_loss"] = scores[epoch]
-
     def run(plateau):
         model = tiny_model(0.1)
         x = np.random.RandomState(0).rand(8, 3).astype("float32")
         model.fit(x, x.sum(axis=1, keepdims=True), batch_size=8, epochs=3, verbose=0,
-                  callbacks=[FeedLoss(), plateau("val_output_loss", patience=1)])
+                  callbacks=[Feed(scores, key="val_output_loss"),
+                             plateau("val_output_loss", patience=1)])
         return rates_used(model, 3)
 
     with pytest.raises(ValueError, match="maximized or minimized"):

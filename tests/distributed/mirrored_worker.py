@@ -30,7 +30,9 @@ import numpy as np  # noqa: E402
 
 import keras_lr  # noqa: E402
 from keras_lr import schedules as S  # noqa: E402
+from tests.support.callbacks import Worse  # noqa: E402
 from tests.support.models import TracingSGD  # noqa: E402
+from tests.support.models import two_layer_model  # noqa: E402
 
 out_dir = sys.argv[1]
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
@@ -40,26 +42,13 @@ y = x.sum(axis=1, keepdims=True)
 EPOCHS = 3
 
 
-class Worse(keras.callbacks.Callback):
-    """Makes `score` worse every epoch, so the plateau callback reduces."""
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs["score"] = float(epoch)
-
-
 def numpy(value):
     return keras.ops.convert_to_numpy(value)
 
 
 def make_model(make_optimizer):
-    keras.utils.set_random_seed(0)
     with strategy.scope():
-        model = keras.Sequential([
-            keras.Input((3,)), keras.layers.Dense(4, activation="tanh"),
-            keras.layers.Dense(1),
-        ])
-        model.compile(make_optimizer(), loss="mse")
-    return model
+        return two_layer_model(make_optimizer())
 
 
 def state(model):

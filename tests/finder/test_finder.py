@@ -13,18 +13,9 @@ from keras_lr import schedules as S
 from keras_lr.finder import RangeTestResult
 from tests.support.models import TracingSGD
 from tests.support.models import rates_of_updates
+from tests.support.models import two_layer_model
 
 pytestmark = pytest.mark.backend_neutral
-
-
-def _model(optimizer, seed=0):
-    keras.utils.set_random_seed(seed)
-    model = keras.Sequential([
-        keras.Input((3,)), keras.layers.Dense(4, activation="tanh"),
-        keras.layers.Dense(1),
-    ])
-    model.compile(optimizer, loss="mse")
-    return model
 
 
 def _values(variables):
@@ -49,7 +40,8 @@ def _assert_identical(a, b):
 )
 def test_a_fit_after_the_test_is_identical_to_one_without(make_optimizer, data):
     x, y = data
-    with_test, without = _model(make_optimizer()), _model(make_optimizer())
+    with_test = two_layer_model(make_optimizer())
+    without = two_layer_model(make_optimizer())
     for model in (with_test, without):  # trained already: optimizer state
         model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
     before = _values(with_test.variables) + _values(with_test.optimizer.variables)
@@ -76,7 +68,7 @@ def test_a_fit_after_the_test_is_identical_to_one_without(make_optimizer, data):
 @pytest.mark.parametrize("mode", ["exponential", "linear"])
 def test_rates_losses_and_smoothing_in_closed_form(mode, data):
     x, y = data
-    model = _model(keras.optimizers.SGD(0.1))
+    model = two_layer_model(keras.optimizers.SGD(0.1))
     first_batch_loss = float(np.mean(
         (keras.ops.convert_to_numpy(model(x[:8]))[:, 0] - y[:8, 0]) ** 2))
     result = keras_lr.find_learning_rate(
@@ -100,7 +92,7 @@ def test_rates_losses_and_smoothing_in_closed_form(mode, data):
 def test_batch_losses_are_recovered_from_the_running_mean(data):
     """With a zero rate every batch's loss is the initial model's."""
     x, y = data
-    model = _model(keras.optimizers.SGD(0.1))
+    model = two_layer_model(keras.optimizers.SGD(0.1))
     model.steps_per_execution = 2  # run one batch at a time all the same
     result = keras_lr.find_learning_rate(
         model, x, y, batch_size=8, start_lr=1e-30, end_lr=1e-29, num_steps=5,
@@ -127,7 +119,7 @@ def test_the_sweep_is_the_rate_applied(trained_before, data, monkeypatch):
     the old trace, and its rate, while the old function is alive)."""
     x, y = data
     traces = _trace_the_sweep(monkeypatch)
-    model = _model(TracingSGD(0.05))
+    model = two_layer_model(TracingSGD(0.05))
     if trained_before:
         model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
     result = keras_lr.find_learning_rate(
@@ -142,7 +134,7 @@ def test_with_gradient_accumulation_a_step_is_a_real_update(data, monkeypatch):
     """Update k (batches 2k, 2k + 1) uses rate k."""
     x, y = data
     traces = _trace_the_sweep(monkeypatch)
-    model = _model(TracingSGD(0.1, gradient_accumulation_steps=2))
+    model = two_layer_model(TracingSGD(0.1, gradient_accumulation_steps=2))
     result = keras_lr.find_learning_rate(
         model, x, y, batch_size=8, start_lr=1e-3, end_lr=1e-1, num_steps=6,
         shuffle=False, verbose=0)
@@ -155,7 +147,7 @@ def test_with_gradient_accumulation_a_step_is_a_real_update(data, monkeypatch):
 
 def test_with_gradient_accumulation_losses_are_update_means(data):
     x, y = data
-    model = _model(keras.optimizers.SGD(0.1, gradient_accumulation_steps=2))
+    model = two_layer_model(keras.optimizers.SGD(0.1, gradient_accumulation_steps=2))
     result = keras_lr.find_learning_rate(
         model, x, y, batch_size=4, start_lr=1e-30, end_lr=1e-29, num_steps=5,
         shuffle=False, verbose=0)
@@ -169,11 +161,12 @@ def test_a_half_made_update_does_not_leak_into_the_sweep(data):
     """After an epoch of 5 batches, 2 per update, the accumulators hold a
     gradient; the sweep must start from none (and restore it after)."""
     x, y = data
-    half_made = _model(keras.optimizers.SGD(0.05, gradient_accumulation_steps=2))
+    half_made = two_layer_model(
+        keras.optimizers.SGD(0.05, gradient_accumulation_steps=2))
     half_made.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
     accumulators = half_made.optimizer._accumulated_gradients
     assert any(np.any(keras.ops.convert_to_numpy(a)) for a in accumulators)
-    clean = _model(keras.optimizers.SGD(0.05, gradient_accumulation_steps=2))
+    clean = two_layer_model(keras.optimizers.SGD(0.05, gradient_accumulation_steps=2))
     clean.optimizer.build(clean.trainable_variables)
     for target, source in zip(clean.variables, half_made.variables):
         target.assign(keras.ops.convert_to_numpy(source))
@@ -190,7 +183,7 @@ def test_a_half_made_update_does_not_leak_into_the_sweep(data):
 
 def test_stops_early_when_the_loss_diverges(data):
     x, y = data
-    model = _model(keras.optimizers.SGD(0.1))
+    model = two_layer_model(keras.optimizers.SGD(0.1))
     result = keras_lr.find_learning_rate(
         model, x, y, batch_size=8, start_lr=1e-3, end_lr=1e3, num_steps=200,
         divergence_threshold=4.0, verbose=0, seed=0)
@@ -207,7 +200,7 @@ def test_tf_data_is_repeated_to_num_steps(data):
     x, y = data
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)  # 5 batches
     result = keras_lr.find_learning_rate(
-        _model(keras.optimizers.SGD(0.1)), dataset, start_lr=1e-5, end_lr=1e-3,
+        two_layer_model(keras.optimizers.SGD(0.1)), dataset, start_lr=1e-5, end_lr=1e-3,
         num_steps=12, verbose=0)
     assert len(result.losses) == 12
 
@@ -266,7 +259,7 @@ def test_plot_marks_the_suggestion_on_a_log_axis():
 
 def test_argument_and_model_errors(data):
     x, y = data
-    model = _model(keras.optimizers.SGD(0.1))
+    model = two_layer_model(keras.optimizers.SGD(0.1))
     with pytest.raises(ValueError, match="Argument `end_lr` must be greater"):
         keras_lr.find_learning_rate(model, x, y, start_lr=1.0, end_lr=0.1)
     with pytest.raises(ValueError, match="Argument `num_steps` must be"):

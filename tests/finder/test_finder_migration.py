@@ -9,6 +9,7 @@ import pytest
 
 import keras_lr
 from keras_lr.finder import RangeTestResult
+from tests.support.models import dense_model
 
 matplotlib.use("Agg")
 
@@ -16,10 +17,7 @@ pytestmark = pytest.mark.backend_neutral
 
 
 def _model():
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    model.compile(keras.optimizers.SGD(0.01), loss="mse")
-    return model
+    return dense_model(keras.optimizers.SGD(0.01), seed=0)
 
 
 def _data(n=64):

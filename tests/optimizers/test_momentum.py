@@ -23,6 +23,8 @@ import keras_lr
 from keras_lr import optimizers as O
 from keras_lr import schedules as S
 from tests.parity import reference_cyclical as ref
+from tests.support.backends import as_train_step
+from tests.support.models import dense_model
 from tests.support.tensorboard import read_scalars
 
 pytestmark = pytest.mark.backend_neutral
@@ -65,20 +67,6 @@ def _cases():
     return cases
 
 
-def _compiled(fn):
-    """`fn` as the train step runs it: a `tf.function`, `jax.jit`, or eager
-    on torch (Keras's default there)."""
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.jit(fn)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(fn)
-    return fn
-
-
 def test_momentum_schedules_are_pytorch_s_momentum_host_and_graph():
     """Host: PyTorch's float64 values to 1e-12; graph (every case in one
     compiled function, at integer steps as the optimizer passes them): to
@@ -86,7 +74,8 @@ def test_momentum_schedules_are_pytorch_s_momentum_host_and_graph():
     cases = _cases()
     schedules = [schedule for schedule, _ in cases.values()]
     dtype = "int64" if keras.backend.backend() == "tensorflow" else "int32"
-    graph = _compiled(lambda step: ops.stack([s(step) for s in schedules]))
+    graph = as_train_step(lambda step: ops.stack([s(step) for s in schedules]),
+                          jit_compile=None)
     values = ops.convert_to_numpy(graph(ops.convert_to_tensor(STEPS, dtype=dtype)))
     for (name, (schedule, expected)), in_graph in zip(cases.items(), values):
         np.testing.assert_allclose(
@@ -179,16 +168,10 @@ MOMENTUM = RATE.momentum_schedule()
 DECAY = S.PiecewiseConstant([7], [0.01, 0.02])
 
 
-def _model(optimizer, **compile_kwargs):
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    model.compile(optimizer, loss="mse", **compile_kwargs)
-    return model
-
-
 def test_logger_writes_scheduled_momentum_and_weight_decay(tmp_path):
     """Every update's values, on the optimizer's step, read by TensorBoard;
     `History` gets the epoch's last."""
-    model = _model(O.SGD(RATE, momentum=MOMENTUM, weight_decay=DECAY))
+    model = dense_model(O.SGD(RATE, momentum=MOMENTUM, weight_decay=DECAY))
     logger = keras_lr.callbacks.LearningRateLogger(str(tmp_path))
     history = model.fit(X, Y, batch_size=8, epochs=3, verbose=0, callbacks=[logger])
     steps = np.arange(15)
@@ -207,7 +190,7 @@ def test_logger_logs_floats_when_asked_and_nothing_when_told_not(tmp_path):
     """Keras's own SGD: a float momentum with `log_momentum=True`; a float
     weight decay is not logged by default. Adam's tag is `beta_1`, off with
     `log_momentum=False` even when scheduled."""
-    model = _model(keras.optimizers.SGD(RATE, momentum=0.8, weight_decay=0.004))
+    model = dense_model(keras.optimizers.SGD(RATE, momentum=0.8, weight_decay=0.004))
     history = model.fit(X, Y, batch_size=8, epochs=1, verbose=0, callbacks=[
         keras_lr.callbacks.LearningRateLogger(str(tmp_path / "sgd"), log_momentum=True)
     ])
@@ -219,7 +202,7 @@ def test_logger_logs_floats_when_asked_and_nothing_when_told_not(tmp_path):
     with pytest.raises(KeyError):
         read_scalars(str(tmp_path / "sgd"), "weight_decay")
 
-    model = _model(O.Adam(RATE, beta_1=MOMENTUM, weight_decay=0.004))
+    model = dense_model(O.Adam(RATE, beta_1=MOMENTUM, weight_decay=0.004))
     history = model.fit(X, Y, batch_size=8, epochs=1, verbose=0, callbacks=[
         keras_lr.callbacks.LearningRateLogger(
             str(tmp_path / "adam"), log_momentum=False, log_weight_decay=True
@@ -235,7 +218,7 @@ def test_logger_logs_floats_when_asked_and_nothing_when_told_not(tmp_path):
 
 def test_logger_under_accumulation_and_steps_per_execution(tmp_path):
     """Update k used the schedules at batch k * n + n - 1, as the rate."""
-    model = _model(
+    model = dense_model(
         O.SGD(RATE, momentum=MOMENTUM, gradient_accumulation_steps=2),
         steps_per_execution=STEPS_PER_EXECUTION,
     )
@@ -258,7 +241,7 @@ def test_logger_arguments_are_checked():
 
 def test_plateau_and_schedulers_beside_scheduled_momentum():
     """The rate callbacks drive the rate; the momentum schedule carries on."""
-    model = _model(O.SGD(S.Constant(0.02), momentum=MOMENTUM, weight_decay=DECAY))
+    model = dense_model(O.SGD(S.Constant(0.02), momentum=MOMENTUM, weight_decay=DECAY))
     # No epoch improves by 1e9: a reduction at the end of epoch 1.
     plateau = keras_lr.callbacks.ReduceLROnPlateau(
         monitor="loss", factor=0.5, patience=1, min_delta=1e9
@@ -276,7 +259,7 @@ def test_plateau_and_schedulers_beside_scheduled_momentum():
         "momentum": MOMENTUM, "weight_decay": DECAY
     }
 
-    model = _model(O.Adam(0.01, beta_1=MOMENTUM))
+    model = dense_model(O.Adam(0.01, beta_1=MOMENTUM))
     scheduler = keras_lr.callbacks.LearningRateScheduler(RATE, unit="step")
     history = model.fit(
         X, Y, batch_size=8, epochs=2, verbose=0,
@@ -292,8 +275,8 @@ def test_find_learning_rate_holds_and_restores_scheduled_hyperparameters(monkeyp
     """On a freshly compiled model, as the range test is meant to run: the
     schedules hold their first update's value during the test; after it
     they are back, and a fit is bit-identical to one without the test."""
-    model = _model(O.SGD(RATE, momentum=MOMENTUM, weight_decay=DECAY))
-    twin = _model(O.SGD(RATE, momentum=MOMENTUM, weight_decay=DECAY))
+    model = dense_model(O.SGD(RATE, momentum=MOMENTUM, weight_decay=DECAY))
+    twin = dense_model(O.SGD(RATE, momentum=MOMENTUM, weight_decay=DECAY))
     for variable, source in zip(twin.variables, model.variables):
         variable.assign(ops.convert_to_numpy(source))
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from keras_lr import _keras_private
+from tests.support.models import dense_model
 
 pytestmark = pytest.mark.backend_neutral
 
@@ -28,8 +29,7 @@ class Counter(_keras_private.OptimizerState):
 
 
 def _model():
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    model.compile(keras.optimizers.SGD(0.1), loss="mse")
+    model = dense_model(keras.optimizers.SGD(0.1))
     model.optimizer.build(model.trainable_variables)
     return model
 

@@ -14,6 +14,7 @@ import pytest
 
 import keras_lr
 from keras_lr.callbacks import ReducedSchedule
+from tests.support.callbacks import Feed
 from tests.support.models import rates_used
 from tests.support.models import tiny_model
 
@@ -178,15 +179,6 @@ def test_learning_rate_in_history(scheduler):
 
 
 # keras_lr's plateau callback beside the other ways of setting a float rate
-
-
-class Feed(keras.callbacks.Callback):
-    def __init__(self, values):
-        super().__init__()
-        self.values = values
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs["score"] = self.values[epoch]
 
 
 class Assign(keras.callbacks.Callback):

@@ -23,6 +23,7 @@ import pytest
 
 from keras_lr import schedules as S
 from keras_lr.callbacks import ReduceLROnPlateau
+from tests.support.callbacks import Feed
 from tests.support.models import rates_used
 from tests.support.models import tiny_model
 
@@ -106,7 +107,7 @@ def test_pytorch_s_own_expected_rates(case, rate):
     np.testing.assert_allclose(rates, targets[:epochs], rtol=1e-6)
 
 
-def test_the_issue_s_cases_reduce_one_epoch_late_with_patience_plus_one_only():
+def test_patience_plus_one_alone_reduces_too_early_in_pytorch_s_cooldown_cases():
     # The former mapping (cooldown unchanged) reduces too early once a
     # cooldown is involved: PyTorch's plateau3, 5 and 7 say so.
     for case in ("plateau3", "plateau5", "plateau7"):
@@ -123,14 +124,9 @@ def test_the_issue_s_cases_reduce_one_epoch_late_with_patience_plus_one_only():
 def test_through_fit(data):
     # One case end to end: the rate each epoch's updates used.
     torch_kwargs, metrics, targets, epochs = CASES["plateau7"]
-
-    class Feed(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            logs["score"] = metrics[epoch]
-
     model = tiny_model(0.5)
     model.fit(data[0][:8], data[1][:8], batch_size=8, epochs=epochs, verbose=0,
-              callbacks=[Feed(), from_torch(**torch_kwargs)])
+              callbacks=[Feed(metrics), from_torch(**torch_kwargs)])
     np.testing.assert_allclose(rates_used(model, epochs), [0.5] + targets[: epochs - 1],
                                rtol=1e-6)
 

@@ -23,6 +23,7 @@ from keras_lr.callbacks import LearningRateLogger
 from keras_lr.callbacks import LearningRateScheduler
 from keras_lr.callbacks import ReduceLROnPlateau
 from keras_lr.callbacks import logger as logger_module
+from tests.support.models import dense_model
 from tests.support.tensorboard import read_scalars
 
 pytestmark = pytest.mark.backend_neutral
@@ -245,9 +246,7 @@ def test_event_files_sort_in_creation_order(tmp_path):
 
 @pytest.fixture(scope="module")
 def model():
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    model.compile(keras.optimizers.SGD(0.01), loss="mse")
-    return model
+    return dense_model(keras.optimizers.SGD(0.01))
 
 
 X = np.linspace(0, 1, 30, dtype="float32").reshape(10, 3)

@@ -19,6 +19,7 @@ import numpy as np
 
 from keras_lr import schedules as S
 from keras_lr.callbacks import LearningRateLogger
+from tests.support.models import dense_model
 from tests.support.paths import ROOT
 from tests.support.tensorboard import read_scalars
 
@@ -50,9 +51,7 @@ def _data():
 
 
 def _model():
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    model.compile(keras.optimizers.SGD(_schedule()), loss="mse")
-    return model
+    return dense_model(keras.optimizers.SGD(_schedule()))
 
 
 class _Crash(Exception):

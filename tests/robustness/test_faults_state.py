@@ -11,15 +11,14 @@ from keras_lr import schedules as S
 from keras_lr._keras_private import weights_file_name
 from keras_lr.callbacks import CyclicLR
 from keras_lr.callbacks import ReduceLROnPlateau
+from tests.support.models import dense_model
 
 X = np.linspace(0, 1, 24, dtype="float32").reshape(8, 3)
 Y = X.sum(axis=1, keepdims=True)
 
 
 def _model(rate):
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    model.compile(keras.optimizers.SGD(rate), loss="mse")
-    return model
+    return dense_model(keras.optimizers.SGD(rate))
 
 
 def _saved(tmp_path, rate, make_callback):

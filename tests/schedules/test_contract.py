@@ -16,6 +16,9 @@ from keras import ops
 from keras_lr import schedules
 from tests.schedules.cases import SCHEDULES
 from tests.support.backends import STEP_DTYPE
+from tests.support.backends import as_train_step
+from tests.support.models import summed_rates
+from tests.support.models import summing_model
 
 # The tests that run a backend's ops carry `backend_neutral` (they run again
 # on JAX and torch); the host-only ones (config, repr, NumPy) run once.
@@ -37,23 +40,6 @@ def schedule(request):
     return SCHEDULES[request.param]()
 
 
-def _compiled(fn):
-    """`fn` as the backend compiles a train step: XLA on TensorFlow, jax.jit.
-
-    Keras's torch backend runs the train step eagerly (its default
-    `jit_compile`), so on torch this is the eager function.
-    """
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.jit(fn)
-    if keras.backend.backend() == "torch":
-        return fn
-    import tensorflow as tf
-
-    return tf.function(fn, jit_compile=True)
-
-
 @on_every_backend
 def test_host_matches_eager_graph_and_a_negative_step_is_step_zero(schedule):
     steps = np.concatenate([[-7, -1], STEPS])
@@ -68,7 +54,7 @@ def test_host_matches_eager_graph_and_a_negative_step_is_step_zero(schedule):
 
 @on_every_backend
 def test_host_matches_compiled_graph(schedule):
-    compiled = _compiled(schedule.__call__)
+    compiled = as_train_step(schedule.__call__)
     vector = ops.convert_to_numpy(compiled(ops.convert_to_tensor(STEPS)))
     assert_agree(vector, schedule.numpy(STEPS))
     # A scalar step, as the optimizer passes it, in the same compiled code.
@@ -129,39 +115,22 @@ def test_repr_names_every_argument(schedule):
         assert f"{name}=" in text
 
 
-def _model(schedule, jit_compile):
-    """w <- w + lr(step) at every update: MAE against a far target, x = 1."""
-    model = keras.Sequential(
-        [keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")]
-    )
-    model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=schedule),
-        loss="mae",
-        jit_compile=jit_compile,
-    )
-    return model
-
-
 def _fit(model, steps):
     x = np.ones((steps * 2, 1), dtype="float32")
     y = np.full((steps * 2, 1), 1e3, dtype="float32")
     model.fit(x, y, batch_size=2, epochs=1, shuffle=False, verbose=0)
 
 
-def _weight(model):
-    return float(ops.convert_to_numpy(model.layers[0].kernel)[0, 0])
-
-
 @on_every_backend
 def test_fit_uses_every_step_rate_and_survives_save_load(schedule, tmp_path):
     """Each update s uses numpy(s); a .keras file continues at the same rate."""
     start, first, second = 45, 12, 9
-    model = _model(schedule, jit_compile=keras.backend.backend() == "tensorflow")
+    model = summing_model(schedule, jit_compile=keras.backend.backend() == "tensorflow")
     model.optimizer.build(model.trainable_variables)
     model.optimizer.iterations.assign(start)
     _fit(model, first)
     expected = schedule.numpy(np.arange(start, start + first)).sum()
-    np.testing.assert_allclose(_weight(model), expected, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(summed_rates(model), expected, rtol=1e-5, atol=1e-9)
     np.testing.assert_allclose(
         float(model.optimizer.learning_rate),
         schedule.numpy(start + first),
@@ -176,9 +145,9 @@ def test_fit_uses_every_step_rate_and_survives_save_load(schedule, tmp_path):
     assert type(loaded_schedule) is type(schedule)
     assert loaded_schedule == schedule
     assert int(loaded.optimizer.iterations) == start + first
-    before = _weight(loaded)
+    before = summed_rates(loaded)
     _fit(loaded, second)
     steps = np.arange(start + first, start + first + second)
     np.testing.assert_allclose(
-        _weight(loaded) - before, schedule.numpy(steps).sum(), rtol=1e-4, atol=1e-9
+        summed_rates(loaded) - before, schedule.numpy(steps).sum(), rtol=1e-4, atol=1e-9
     )
