@@ -175,13 +175,13 @@ def test_every_class_has_plausible_values():
         (lambda: S.PiecewiseLinear([2**53, 2**53 + 1], [0.1, 0.2]), "boundaries"),
     ],
 )
-def test_issue_arguments_are_refused_by_name(build, name):
+def test_arguments_beyond_what_a_schedule_computes_are_refused_by_name(build, name):
     with pytest.raises(ValueError, match=rf"^Argument `{name}` must "):
         build()
 
 
 def test_extreme_accepted_arguments_stay_finite():
-    """Accepted extremes from the issue: finite and in bounds everywhere."""
+    """Accepted extremes: finite and in bounds everywhere."""
     for schedule in [
         S.CosineRestarts(0.1, 3, t_mul=1e308),
         S.Warmup(S.Constant(0.1), 100, initial_learning_rate=1e-310,

@@ -88,7 +88,7 @@ BAD = [
     (S.PiecewiseConstantDecay, dict(boundaries=[50, NAN], values=[1, 2, 3]), "boundaries", ValueError),
     (S.PiecewiseConstantDecay, dict(boundaries=[50], values=[1, 2, 3]), "values", ValueError),
     (S.PiecewiseConstantDecay, dict(boundaries=[50], values=[1, 2], name=""), "name", TypeError),
-    # Numbers beyond what a schedule can compute with (issue 9).
+    # Numbers beyond what a schedule can compute with.
     (S.Constant, dict(learning_rate=10**400), "learning_rate", ValueError),
     (S.Constant, dict(learning_rate=1e39), "learning_rate", ValueError),
     (S.StepDecay, dict(initial_learning_rate=0.1, step_size=10**400), "step_size", ValueError),

@@ -46,8 +46,8 @@ SCHEDULES = {
     ),
 }
 
-# Cyclical, one-cycle, warmup-stable-decay and the wrappers (issue 3). The
-# short ones put a seam inside the steps the fit-level test trains (45-66).
+# Cyclical, one-cycle, warmup-stable-decay and the wrappers. The short ones
+# put a seam inside the steps the fit-level test trains (45-66).
 SCHEDULES.update({
     "cyclical_triangular": lambda: S.CyclicalLearningRate(0.001, 0.01, 500),
     "cyclical_triangular_from_zero": lambda: S.CyclicalLearningRate(
@@ -137,9 +137,9 @@ SCHEDULES.update({
     ),
 })
 
-# Keras's six names as drop-ins (issue 8), and the edges of exact step
-# arithmetic (issue 9): fractional Keras step counts, growth, a polynomial
-# warmup from 0, restarts with a fractional t_mul, cycles from 0.
+# Keras's six names as drop-ins, and the edges of exact step arithmetic:
+# fractional Keras step counts, growth, a polynomial warmup from 0, restarts
+# with a fractional t_mul, cycles from 0.
 SCHEDULES.update({
     "keras_exponential_fractional_staircase": lambda: S.ExponentialDecay(
         0.1, 39.0625, 0.9, staircase=True
@@ -182,8 +182,8 @@ SCHEDULES.update({
     ),
 })
 
-# The momentum that pairs with a cycle (issue 12): schedules of a momentum
-# or beta_1, held to the same contract.
+# The momentum that pairs with a cycle: schedules of a momentum or beta_1,
+# held to the same contract.
 SCHEDULES.update({
     "one_cycle_momentum_three_phase_linear": lambda: S.OneCycleMomentum(
         7001, 0.8, 0.95, pct_start=0.37, anneal_strategy="linear",
@@ -195,8 +195,9 @@ SCHEDULES.update({
     ),
 })
 
-# Catalogue parity (issue 13): one case per new class, the new options of
-# existing classes folded into them (Warmup's polynomial overlay, the cosine
+# The catalogue (schedules from Hugging Face, tf-models and optax, and the
+# cooldown): one case per class, the options the catalogue added to other
+# classes folded into them (Warmup's polynomial overlay, the cosine
 # exponent, PiecewiseLinear's cosine). The short seams fall inside the steps
 # the fit-level test trains (45-66).
 SCHEDULES.update({

@@ -1,4 +1,5 @@
-"""The catalogue's schedules against their origins (issue 13).
+"""The catalogue's schedules (from Hugging Face, tf-models and optax, and
+the cooldown) against their origins.
 
 Each schedule is checked against the expected values its origin's own test
 file asserts (Hugging Face `tests/optimization/test_optimization.py`,
@@ -7,9 +8,9 @@ tf-models `official/modeling/optimization/lr_schedule_test.py` and
 with the origin's tolerance, on the host and in the graph; then against an
 independent reference of the origin's algorithm
 (`tests/parity/reference_catalogue.py`) over whole runs, at its seams, and
-for its argument checks. Host-vs-graph
-agreement at every step, bounds, `.keras` save/load and `model.fit` are the
-contract tests' (`tests/schedules/cases.py`).
+for its argument checks. Host-vs-graph agreement at every step, bounds,
+`.keras` save/load and `model.fit` are the contract tests'
+(`tests/schedules/cases.py`).
 """
 
 import math
