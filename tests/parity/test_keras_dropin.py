@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from keras import ops
 
 from keras_lr import schedules as S
-from tests.support.backends import STEP_DTYPE
+from tests.support.backends import graph_rates
 
 STEPS = np.arange(10_000)
 K = keras.optimizers.schedules
@@ -142,12 +142,6 @@ def _keras_values(schedule, steps=STEPS):
         )
 
 
-def _graph(schedule, steps=STEPS):
-    return ops.convert_to_numpy(
-        schedule(ops.convert_to_tensor(steps, dtype=STEP_DTYPE))
-    ).astype(np.float64)
-
-
 @pytest.mark.skipif(not TENSORFLOW, reason="Keras computes in float64 only on TensorFlow")
 @pytest.mark.parametrize("name", sorted(ARGUMENTS))
 @settings(derandomize=True, max_examples=12, deadline=None)
@@ -163,7 +157,8 @@ def test_same_rates_as_keras_for_any_argument_list(name, data):
     # Keras's float64 `1 + cos(...)` and `1 - p` cancel near the minimum:
     # an absolute 1e-15 of the largest rate covers that rounding.
     np.testing.assert_allclose(host, expected, rtol=1e-9, atol=1e-15 * scale)
-    np.testing.assert_allclose(_graph(ours), expected, rtol=1e-6, atol=1e-15 * scale)
+    np.testing.assert_allclose(
+        graph_rates(ours, STEPS), expected, rtol=1e-6, atol=1e-15 * scale)
     # The config holds every Keras key with Keras's value.
     config = ours.get_config()
     for key, value in theirs.get_config().items():
@@ -180,7 +175,8 @@ def test_same_rates_as_keras_for_any_argument_list(name, data):
 def test_graph_equals_host_for_any_keras_argument_list(name, data):
     args, kwargs = data.draw(calls(name))
     ours = getattr(S, name)(*args, **kwargs)
-    np.testing.assert_allclose(_graph(ours), ours.numpy(STEPS), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(
+        graph_rates(ours, STEPS), ours.numpy(STEPS), rtol=1e-6, atol=1e-12)
 
 
 @pytest.mark.skipif(not TENSORFLOW, reason="Keras's tf.function behaviour")
@@ -194,7 +190,7 @@ def test_keras_staircase_in_a_tf_function_can_switch_late_ours_does_not():
     assert float(compiled(tf.constant(1869, dtype=tf.int64))) == 1.0
     ours = S.InverseTimeDecay(1.0, 1869, 1.0, staircase=True)
     assert ours.numpy(1869) == 0.5
-    assert float(_graph(ours, np.array([1869]))[0]) == 0.5
+    assert float(graph_rates(ours, np.array([1869]))[0]) == 0.5
 
 
 @pytest.mark.skipif(not TENSORFLOW, reason="Keras's tf.function behaviour")
@@ -217,4 +213,4 @@ def test_keras_restarts_in_a_tf_function_round_down_ours_restart():
     np.testing.assert_allclose(_keras_values(theirs, steps), 1.0, rtol=1e-12)
     ours = S.CosineDecayRestarts(1.0, 1)
     np.testing.assert_array_equal(ours.numpy(steps), 1.0)
-    np.testing.assert_allclose(_graph(ours, steps), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(graph_rates(ours, steps), 1.0, rtol=1e-6)

@@ -18,13 +18,13 @@ import pytest
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
-from keras import ops
 
 from keras_lr import schedules as S
 from tests.schedules.bounds import assert_within
 from tests.schedules.cases import SCHEDULES
 from tests.support.backends import STEP_DTYPE
 from tests.support.backends import as_train_step
+from tests.support.backends import graph_rates
 
 pytestmark = pytest.mark.backend_neutral
 
@@ -47,12 +47,6 @@ def _case(name):
         schedule = SCHEDULES[name]()
         _BUILT[name] = schedule, as_train_step(schedule.__call__)
     return _BUILT[name]
-
-
-def _graph(schedule, steps, compiled=None):
-    fn = compiled or schedule
-    tensor = ops.convert_to_tensor(np.asarray(steps), dtype=STEP_DTYPE)
-    return ops.convert_to_numpy(fn(tensor)).astype(np.float64)
 
 
 def _steps(upper):
@@ -81,7 +75,7 @@ def test_rates_stay_in_bounds_at_any_countable_step(case, steps):
     steps = _pad(steps)
     assert_within(schedule.numpy(steps), schedule)
     for fn in _eager_and_compiled(compiled):
-        assert_within(_graph(schedule, steps, fn), schedule, float32=True)
+        assert_within(graph_rates(schedule, steps, fn), schedule, float32=True)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -93,7 +87,7 @@ def test_graph_equals_host_up_to_2_24(case, steps):
     host = schedule.numpy(steps)
     for fn in _eager_and_compiled(compiled):
         np.testing.assert_allclose(
-            _graph(schedule, steps, fn), host, rtol=1e-6, atol=1e-12
+            graph_rates(schedule, steps, fn), host, rtol=1e-6, atol=1e-12
         )
 
 
@@ -103,33 +97,35 @@ def test_arguments_that_once_failed_give_the_right_rates():
 
     # Torch applied 0.0 at step 3 (a float64 -> float32 demotion).
     restarts = S.CosineRestarts(0.1, 3, t_mul=1.1)
-    np.testing.assert_allclose(_graph(restarts, [3]), [0.1], rtol=1e-6)
+    np.testing.assert_allclose(graph_rates(restarts, [3]), [0.1], rtol=1e-6)
     # A negative rate at step 33,554,454 on float32 (the step cast to
     # float32 before periods were counted).
     cyclical = S.CyclicalLearningRate(0.0, 0.1, step_size=3)
     step = 33_554_454
     expected = cyclical.numpy(step)  # 33554454 = 6 * 5592409: the low end
     assert expected == 0.0
-    np.testing.assert_allclose(_graph(cyclical, [step, step + 3]), [0.0, 0.1])
+    np.testing.assert_allclose(graph_rates(cyclical, [step, step + 3]), [0.0, 0.1])
     # A polynomial warmup from 0: exactly 0 at step 0, 1e-5 at step 1.
     warmup = S.PolynomialDecay(0.0, 10000, end_learning_rate=0.1)
     np.testing.assert_allclose(
-        _graph(warmup, [0, 1, 10000]), [0.0, 1e-5, 0.1], rtol=1e-6, atol=0.0
+        graph_rates(warmup, [0, 1, 10000]), [0.0, 1e-5, 0.1], rtol=1e-6, atol=0.0
     )
     # NaN from step 2 with an enormous t_mul: one long cycle instead.
     huge = S.CosineRestarts(0.1, 1, t_mul=1e308)
-    np.testing.assert_allclose(_graph(huge, [0, 1, 2, 1000]), [0.1] * 4, rtol=1e-6)
+    np.testing.assert_allclose(graph_rates(huge, [0, 1, 2, 1000]), [0.1] * 4, rtol=1e-6)
     np.testing.assert_allclose(huge.numpy([0, 1, 2, 1000]), [0.1] * 4, rtol=1e-12)
     # A power that rounds to inf in float32 (NaN at step 0: inf * log(1)).
     steep = S.PolynomialDecay(0.0, 1, power=3.4028235677973366e38)
-    np.testing.assert_allclose(_graph(steep, [0, 1, 2]), [0.0, 1e-4, 1e-4], rtol=1e-6)
+    np.testing.assert_allclose(
+        graph_rates(steep, [0, 1, 2]), [0.0, 1e-4, 1e-4], rtol=1e-6)
     # Keras's alpha far above 1: the rise starts at the initial rate itself
     # (1.5 % below it, lost in the minimum's rounding, before).
     rising = S.CosineDecay(1.3984780575189016e-281, 1, alpha=138601581297207.0)
     assert rising.numpy(0) == pytest.approx(1.3984780575189016e-281, rel=1e-12)
     # A subnormal power, 0 in float32 (NaN at step 1: 0 * log(0)).
     flat = S.PolynomialDecay(0.0, 1, power=5e-324)
-    np.testing.assert_allclose(_graph(flat, [0, 1, 2]), [0.0, 1e-4, 1e-4], rtol=1e-6)
+    np.testing.assert_allclose(
+        graph_rates(flat, [0, 1, 2]), [0.0, 1e-4, 1e-4], rtol=1e-6)
 
 
 def test_a_fractional_step_count_is_the_fraction_it_rounds():
@@ -140,7 +136,7 @@ def test_a_fractional_step_count_is_the_fraction_it_rounds():
     steps = np.array([0, 333, 334, 666, 667, 999, 1000, 1999, 2000, 2**24 - 1])
     expected = 0.5 ** np.floor(steps * 3 / 1000)
     np.testing.assert_allclose(schedule.numpy(steps), expected, rtol=1e-12)
-    np.testing.assert_allclose(_graph(schedule, steps), expected, rtol=1e-6)
+    np.testing.assert_allclose(graph_rates(schedule, steps), expected, rtol=1e-6)
 
 
 def test_an_irregular_fractional_step_count_is_within_float_rounding():
@@ -154,7 +150,7 @@ def test_an_irregular_fractional_step_count_is_within_float_rounding():
     schedule = S.ExponentialDecay(1.0, period, 0.5, staircase=True)
     multiples = np.floor(np.arange(1, 130) * period).astype(np.int64)
     steps = np.unique(np.concatenate([multiples - 1, multiples, multiples + 1]))
-    host, graph = schedule.numpy(steps), _graph(schedule, steps)
+    host, graph = schedule.numpy(steps), graph_rates(schedule, steps)
     differ = ~np.isclose(graph, host, rtol=1e-6)
     if STEP_DTYPE == "int64":
         assert not differ.any()
@@ -192,5 +188,5 @@ def test_fractional_epochs_of_every_case_agree_with_the_host(case):
     schedule = S.Epochs(SCHEDULES[case](), steps_per_epoch=7, staircase=False)
     steps = np.arange(2**16)
     np.testing.assert_allclose(
-        _graph(schedule, steps), schedule.numpy(steps), rtol=1e-6, atol=1e-12
+        graph_rates(schedule, steps), schedule.numpy(steps), rtol=1e-6, atol=1e-12
     )

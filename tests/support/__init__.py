@@ -9,7 +9,7 @@
   keras_lr's (`Feed` a score, `Worse`, `ScriptedScore` and its `Script`,
   `Crash` at an epoch);
 - `backends`: what differs between backends (`STEP_DTYPE`, `as_train_step`,
-  `fewer_elsewhere`);
+  `graph_rates`, `fewer_elsewhere`);
 - `tensorboard`: `read_scalars`, TensorBoard's own reader of event files;
 - `paths`: `ROOT`, the repository, for subprocesses and files.
 

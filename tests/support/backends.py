@@ -2,6 +2,8 @@
 how a train step compiles, and which cases run on every backend."""
 
 import keras
+import numpy as np
+from keras import ops
 
 # The optimizer's iteration counter: int64 on TensorFlow, int32 on JAX
 # (without x64) and torch.
@@ -24,6 +26,13 @@ def as_train_step(fn, jit_compile=True):
     import tensorflow as tf
 
     return tf.function(fn, jit_compile=jit_compile)
+
+
+def graph_rates(schedule, steps, fn=None):
+    """The rates `fn` (the schedule itself by default) computes in the graph
+    at `steps`, given at the optimizer's step dtype, in float64."""
+    tensor = ops.convert_to_tensor(np.asarray(steps), dtype=STEP_DTYPE)
+    return ops.convert_to_numpy((fn or schedule)(tensor)).astype(np.float64)
 
 
 def fewer_elsewhere(params, kept=1):
