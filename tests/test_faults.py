@@ -149,10 +149,8 @@ def test_get_refuses_a_bad_config_naming_the_place(config, error, fragment):
     assert fragment in str(raised.value)
 
 
-def test_get_depth_bound_is_the_commands_and_exact():
-    import keras_lr_cli
-
-    assert S._MAX_CONFIG_DEPTH == keras_lr_cli.MAX_CONFIG_DEPTH == 64
+def test_get_depth_bound_is_exact():
+    assert S._MAX_CONFIG_DEPTH == 64
     # Each Warmup adds two dicts (itself and its "config"): 31 of them
     # around a Constant nest exactly 64 deep.
     assert isinstance(S.get(_deep(31)), S.Warmup)

@@ -100,8 +100,7 @@ def _by_snake_name():
 
 #: How deep a config given to `get` may nest dicts and lists. The deepest
 #: schedule configs (wrappers in wrappers) nest a few levels; the limit keeps
-#: a hostile config from exhausting the stack (the `keras-lr` command has the
-#: same one).
+#: a hostile config from exhausting the stack (also `keras-lr plot`'s).
 _MAX_CONFIG_DEPTH = 64
 #: How many dicts and lists a config given to `get` may hold in all: a
 #: config that shares one dict many times over (or refers to itself) would
