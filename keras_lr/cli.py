@@ -46,10 +46,25 @@ class CommandFailed(Exception):
 
 def run(args):
     """Run the command line `args`, parsed and checked by `keras_lr_cli`."""
+    if getattr(args, "out", None) is not None and args.command != "demo":
+        _check_image_path(args.out)
     return {
         "list": _list, "plot": _plot, "demo": _demo, "find": _find,
         "gallery": _gallery,
     }[args.command](args)
+
+
+def _check_image_path(path):
+    """Refuse, before any work, an image name whose extension matplotlib
+    cannot write (the front has checked the name and the folder)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    supported = sorted(FigureCanvasBase.get_supported_filetypes())
+    extension = os.path.splitext(path)[1][1:].lower()
+    if extension not in supported:
+        what = f"an unsupported extension .{extension}" if extension else "no extension"
+        formats = ", ".join("." + name for name in supported)
+        raise UsageError(f"argument -o/--out: {path!r} has {what}; matplotlib writes {formats}")
 
 
 # --- names: what the user meant ----------------------------------------------
@@ -91,7 +106,7 @@ def _format_list():
     # `get`'s own table of names: keras_lr has a drop-in for each of Keras's
     # names, so every name is keras_lr's class.
     lines = ["keras_lr schedules:"]
-    for name, cls in schedules._by_snake_name().items():
+    for name, cls in schedules.by_name().items():
         parameters = _parameters(cls)
         required = [p.name for p in parameters if p.default is p.empty]
         optional = [f"{p.name}={p.default!r}" for p in parameters
@@ -123,7 +138,7 @@ def _plot(args):
     source = args.schedule
     # `get`'s own table of names: it refuses any other name too, but the
     # command names the ones the user probably meant.
-    names = schedules._by_snake_name()
+    names = schedules.by_name()
     if isinstance(args.identifier, str) and args.identifier not in names:
         raise UsageError(
             f"unknown schedule {args.identifier!r}"
@@ -173,7 +188,7 @@ def _argument_hint(args):
     just refused), the arguments it was probably meant to be."""
     if not isinstance(args.identifier, str):
         return ""
-    taken = [p.name for p in _parameters(schedules._by_snake_name()[args.identifier])]
+    taken = [p.name for p in _parameters(schedules.by_name()[args.identifier])]
     unknown = [key for key in args.kwargs if key not in taken]
     return _did_you_mean(unknown[0], taken) if unknown else ""
 

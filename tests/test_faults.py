@@ -96,7 +96,7 @@ def test_get_builds_or_refuses_any_config(config):
 
 
 @FEW
-@given(st.sampled_from(sorted(S._by_snake_name())),
+@given(st.sampled_from(sorted(S.by_name())),
        st.dictionaries(st.sampled_from(
            ["initial_learning_rate", "decay_steps", "learning_rate", "alpha",
             "step_size", "gamma", "lr", "schedule"]), HOSTILE, max_size=3))

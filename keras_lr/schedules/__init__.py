@@ -82,6 +82,7 @@ __all__ = [
     "Schedule",
     "evaluate",
     "get",
+    "by_name",
     "snake_case",
 ] + [cls.__name__ for cls in ALL_SCHEDULES]
 
@@ -91,7 +92,7 @@ def snake_case(class_name):
     return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
 
 
-def _by_snake_name():
+def by_name():
     # keras_lr has a drop-in for each of Keras's six names, so a name is
     # always keras_lr's class; Keras's own stay reachable through a config
     # dict naming their module.
@@ -321,7 +322,7 @@ def get(identifier, **kwargs):
             )
         return identifier
     if isinstance(identifier, str):
-        names = _by_snake_name()
+        names = by_name()
         if identifier not in names:
             raise ValueError(
                 "Argument `identifier` must be the name of a schedule, one of "
