@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import keras_lr
 from keras_lr import finder
+from keras_lr.finder import _data
 from keras_lr import schedules as S
 from keras_lr.callbacks import CyclicLR
 from keras_lr.callbacks import LearningRateLogger
@@ -289,8 +290,8 @@ def test_result_repr_when_every_loss_diverged():
 
 def _batches(size, batch_size, num_batches, shuffle, seed):
     x = np.arange(size, dtype="float32").reshape(size, 1)
-    data = finder._ArrayData(x, x, batch_size, shuffle, seed)
-    return finder._Batches(data, num_batches)
+    data = _data._ArrayData(x, x, batch_size, shuffle, seed)
+    return _data._Batches(data, num_batches)
 
 
 @pytest.mark.parametrize("shuffle", [False, True])

@@ -8,7 +8,7 @@ import pytest
 
 import keras_lr
 from keras_lr import _keras_private
-from keras_lr import finder
+from keras_lr.finder import _sweep
 from keras_lr import optimizers as O
 from keras_lr import schedules as S
 from keras_lr.finder._state import restored_training_state
@@ -107,7 +107,7 @@ def test_an_error_mid_sweep_restores_the_state_and_a_later_fit(error, data,
     model, twin = _trained_model(data), _trained_model(data)
     before = _state(model)
     during = []
-    record = finder._Recorder.on_train_batch_end
+    record = _sweep._Recorder.on_train_batch_end
 
     def cut_short(recorder, batch, logs=None):
         record(recorder, batch, logs)
@@ -120,7 +120,7 @@ def test_an_error_mid_sweep_restores_the_state_and_a_later_fit(error, data,
             })
             raise error("cut short")
 
-    monkeypatch.setattr(finder._Recorder, "on_train_batch_end", cut_short)
+    monkeypatch.setattr(_sweep._Recorder, "on_train_batch_end", cut_short)
     with pytest.raises(error, match="cut short"):
         keras_lr.find_learning_rate(model, x, y, batch_size=8, num_steps=10,
                                     end_lr=1.0, shuffle=False, verbose=0)

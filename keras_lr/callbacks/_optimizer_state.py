@@ -6,10 +6,12 @@ attribute of the optimizer: Keras's saving visits it after the optimizer's
 own variables, in every weights file the optimizer goes into.
 """
 
+import math
 import weakref
 
 import numpy as np
 
+from keras_lr import _validation
 from keras_lr._keras_private import OptimizerState
 
 
@@ -56,3 +58,15 @@ class CallbackState(OptimizerState):
             if value is None:
                 value = np.nan if dtype.kind == "f" else -1
             store[key] = np.array(value, dtype=dtype)
+
+    @classmethod
+    def read(cls, store, key):
+        """The number `write` saved under `key`, as a Python number (or a
+        Keras-style error for anything but one number); NaN for a float key
+        and -1 for an integer key read back as `None`."""
+        value = _validation.stored_value(store, key)
+        if np.dtype(cls.dtypes[key]).kind == "f":
+            missing = isinstance(value, float) and math.isnan(value)
+        else:
+            missing = value == -1
+        return None if missing else value

@@ -251,8 +251,9 @@ class _CycleState(CallbackState):
         # Checked as the constructor checks them, all before any is set: a
         # corrupted or edited file is refused whole.
         try:
-            start = _validation.stored_value(store, "cycle_start")
-            if start != -1:  # -1 is how `None` (start at the next batch) is saved
+            # `None`: the cycle starts at the next batch.
+            start = _CycleState.read(store, "cycle_start")
+            if start is not None:
                 start = _validation.check_non_negative_int("cycle_start", start)
             callback._set_cycle(
                 _validation.stored_value(store, "base_lr"),
@@ -263,4 +264,4 @@ class _CycleState(CallbackState):
             raise _validation.invalid_state(
                 "CyclicLR cycle", weights_file_name(store), error
             ) from None
-        callback.cycle_start = None if start == -1 else start
+        callback.cycle_start = start

@@ -1,6 +1,5 @@
 """Reduce the learning rate on a plateau, on a float rate or any schedule."""
 
-import math
 import numbers
 
 import keras
@@ -146,12 +145,8 @@ class _PlateauState(MonitorState):
 def _read_state(store, keys):
     """`(state, scale or None, learning rate or None)` from a store, each
     checked as `ReducedSchedule` and `ReduceLROnPlateau` check them."""
-    best = _validation.stored_value(store, "best")
-    # NaN is how a missing best is saved.
-    if isinstance(best, float) and math.isnan(best):
-        best = None
     state = _check_plateau_state({
-        "best": best,
+        "best": _PlateauState.read(store, "best"),
         "wait": _validation.stored_value(store, "wait"),
         "cooldown_counter": _validation.stored_value(store, "cooldown_counter"),
     })

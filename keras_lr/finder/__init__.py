@@ -14,11 +14,6 @@ from keras_lr.finder import _sweep
 from keras_lr.finder._checks import MAX_NUM_STEPS
 from keras_lr.finder.result import RangeTestResult
 
-# The tests reach these as `keras_lr.finder.<name>`.
-from keras_lr.finder._data import _ArrayData  # noqa: F401
-from keras_lr.finder._data import _Batches  # noqa: F401
-from keras_lr.finder._sweep import _Recorder  # noqa: F401
-
 __all__ = ["MAX_NUM_STEPS", "RangeTestResult", "find_learning_rate"]
 
 
