@@ -1,16 +1,26 @@
-"""The `keras-lr` commands that need Keras: plot, demo, find and gallery.
+"""The `keras-lr` commands: list, plot, demo, find and gallery.
 
-The command line itself (parsing, `--help`, `list` and every check of a
-name, value, file or path) is `keras_lr_cli`, which imports no Keras and
-imports this module only once the arguments are known to be good. See
-`keras_lr_cli` for the usage.
+The command line's front, `keras_lr_cli` (beside this package, so that
+`--help` need not import Keras), parses the command line, refuses what it
+can see alone (an unknown option, a number out of bounds, a config file that
+cannot be read, an output path that cannot be written), and imports this
+module to run the command: `run(args)`. Everything that needs keras_lr is
+answered here, by keras_lr itself: the schedules `list` shows and `plot`
+builds are those `keras_lr.schedules.get` builds by name, and its own checks
+refuse a bad argument or config; the runs of `demo` are `keras_lr.demo.RUNS`.
 
-    python -m keras_lr.cli plot cosine_annealing initial_learning_rate=0.1 decay_steps=1000
+A bad argument raises `UsageError` and a command that cannot do its work
+`CommandFailed`; the front prints either as one line, with exit status 2 or
+1. Only what building a schedule from the user's arguments raises becomes a
+`UsageError`: an error anywhere else is a bug, and shows as one.
+
+    python -m keras_lr plot cosine_annealing initial_learning_rate=0.1 decay_steps=1000
 """
 
+import difflib
 import inspect
 import os
-import pprint
+import re
 import sys
 
 import keras
@@ -18,10 +28,6 @@ import numpy as np
 
 from keras_lr import schedules
 from keras_lr.plot import plot_schedule
-from keras_lr_cli import ArgumentParser  # noqa: F401 (the examples' parser)
-from keras_lr_cli import CommandFailed
-from keras_lr_cli import UsageError
-from keras_lr_cli import main
 
 # What building or evaluating a schedule from the user's arguments raises
 # when the arguments are wrong: reported as one line, exit status 2.
@@ -30,70 +36,99 @@ _BAD_ARGUMENT_ERRORS = (
 )
 
 
-def start_backend():
-    """Start the Keras backend now (TensorFlow probes its devices here)."""
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
+class UsageError(Exception):
+    """A bad name, value, file or path: one line and exit status 2."""
 
-        tf.config.list_physical_devices()
+
+class CommandFailed(Exception):
+    """The command could not do its work (e.g. no data): exit status 1."""
 
 
 def run(args):
-    """Run the checked command line `args` (from `keras_lr_cli.main`)."""
-    return {"plot": _plot, "demo": _demo, "find": _find, "gallery": _gallery}[
-        args.command
-    ](args)
+    """Run the command line `args`, parsed and checked by `keras_lr_cli`."""
+    if getattr(args, "out", None) is not None and args.command != "demo":
+        _check_image_path(args.out)
+    return {
+        "list": _list, "plot": _plot, "demo": _demo, "find": _find,
+        "gallery": _gallery,
+    }[args.command](args)
 
 
-# --- the static tables of keras_lr_cli --------------------------------------
+def _check_image_path(path):
+    """Refuse, before any work, an image name whose extension matplotlib
+    cannot write (the front has checked the name and the folder)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    supported = sorted(FigureCanvasBase.get_supported_filetypes())
+    extension = os.path.splitext(path)[1][1:].lower()
+    if extension not in supported:
+        what = f"an unsupported extension .{extension}" if extension else "no extension"
+        formats = ", ".join("." + name for name in supported)
+        raise UsageError(f"argument -o/--out: {path!r} has {what}; matplotlib writes {formats}")
 
 
-def _rows(classes, package):
-    rows = []
-    for cls in classes:
-        parameters = tuple(
-            (name, None if p.default is p.empty else repr(p.default))
-            for name, p in inspect.signature(cls.__init__).parameters.items()
-            if name != "self"
-        )
-        summary = inspect.getdoc(cls).splitlines()[0]
-        rows.append(
-            (schedules.snake_case(cls.__name__), cls.__name__, package, summary,
-             parameters)
-        )
-    return rows
+# --- names: what the user meant ----------------------------------------------
 
 
-def schedule_table():
-    """`keras_lr_cli.SCHEDULES`, computed from the schedule classes."""
-    ours = _rows(schedules.ALL_SCHEDULES, "keras_lr")
-    taken = {row[0] for row in ours}
-    theirs = [
-        row for row in _rows(schedules._KERAS_SCHEDULES, "keras")
-        if row[0] not in taken
+def _either(words):
+    words = [f"`{word}`" for word in words]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _close_names(text, names):
+    """The names `text` was probably meant to be, best first."""
+    key = text.strip().replace("-", "_")
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).lower()
+    if snake in names:
+        return [snake]
+    contained = [name for name in names if len(snake) >= 3 and snake in name]
+    close = difflib.get_close_matches(snake, names, n=3, cutoff=0.6)
+    return list(dict.fromkeys(contained + close))[:3]
+
+
+def _did_you_mean(text, names):
+    close = _close_names(text, list(names))
+    return f"; did you mean {_either(close)}?" if close else ""
+
+
+def _parameters(cls):
+    """`cls`'s constructor arguments, as `inspect.Parameter`s."""
+    return [
+        p for name, p in inspect.signature(cls.__init__).parameters.items()
+        if name != "self"
     ]
-    return tuple(ours + theirs)
 
 
-def keras_class_table():
-    """`keras_lr_cli.KERAS_CLASSES`, computed from Keras's schedule classes."""
-    return {row[1]: row[4] for row in _rows(schedules._KERAS_SCHEDULES, "keras")}
+# --- list ---------------------------------------------------------------------
 
 
-def schedule_table_source():
-    """The Python source of both tables, to paste into `keras_lr_cli.py`."""
-    rows = ",\n".join(
-        "    " + pprint.pformat(row, width=84).replace("\n", "\n    ")
-        for row in schedule_table()
-    )
-    classes = ",\n".join(
-        f"    {name!r}: "
-        + pprint.pformat(parameters, width=80 - len(name)).replace(
-            "\n", "\n" + " " * (len(name) + 8)
-        )
-        for name, parameters in keras_class_table().items()
-    )
-    return f"SCHEDULES = (\n{rows},\n)\n\nKERAS_CLASSES = {{\n{classes},\n}}\n"
+def _format_list():
+    # `get`'s own table of names: keras_lr has a drop-in for each of Keras's
+    # names, so every name is keras_lr's class.
+    lines = ["keras_lr schedules:"]
+    for name, cls in schedules.by_name().items():
+        parameters = _parameters(cls)
+        required = [p.name for p in parameters if p.default is p.empty]
+        optional = [f"{p.name}={p.default!r}" for p in parameters
+                    if p.default is not p.empty]
+        lines.append(f"  {name} ({cls.__name__})")
+        lines.append(f"      {inspect.getdoc(cls).splitlines()[0]}")
+        lines.append(f"      required: {', '.join(required) or '-'}")
+        if optional:
+            lines.append(f"      optional: {', '.join(optional)}")
+    lines.append("")
+    lines.append("Give the arguments as key=value; values are JSON (0.1, [50, 100], true):")
+    lines.append("  keras-lr plot cosine_annealing initial_learning_rate=0.1 decay_steps=1000")
+    return "\n".join(lines)
+
+
+def _list(args):
+    try:
+        print(_format_list())
+        sys.stdout.flush()
+    except BrokenPipeError:  # `keras-lr list | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
 
 
 # --- plot ---------------------------------------------------------------------
@@ -101,10 +136,19 @@ def schedule_table_source():
 
 def _plot(args):
     source = args.schedule
+    # `get`'s own table of names: it refuses any other name too, but the
+    # command names the ones the user probably meant.
+    names = schedules.by_name()
+    if isinstance(args.identifier, str) and args.identifier not in names:
+        raise UsageError(
+            f"unknown schedule {args.identifier!r}"
+            f"{_did_you_mean(args.identifier, names)} (`keras-lr list` shows "
+            "every name and its arguments)"
+        )
     try:
         schedule = schedules.get(args.identifier, **args.kwargs)
     except _BAD_ARGUMENT_ERRORS as error:
-        raise UsageError(f"{source}: {error}") from None
+        raise UsageError(f"{source}: {error}{_argument_hint(args)}") from None
     steps = np.arange(args.steps)
     try:
         rates = schedules.evaluate(schedule, steps)
@@ -139,6 +183,16 @@ def _plot(args):
     return 0
 
 
+def _argument_hint(args):
+    """For an argument the named schedule does not take (which `get` has
+    just refused), the arguments it was probably meant to be."""
+    if not isinstance(args.identifier, str):
+        return ""
+    taken = [p.name for p in _parameters(schedules.by_name()[args.identifier])]
+    unknown = [key for key in args.kwargs if key not in taken]
+    return _did_you_mean(unknown[0], taken) if unknown else ""
+
+
 def _describe(schedule):
     """`repr` for keras_lr's schedules; class and config for any other."""
     if isinstance(schedule, schedules.Schedule):
@@ -151,6 +205,7 @@ def _save(figure, path, dpi=110):
     """`savefig` to exactly `path`, in the format its extension names."""
     extension = os.path.splitext(path)[1][1:].lower()
     try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         figure.savefig(path, dpi=dpi, format=extension)
     except OSError as error:
         raise UsageError(
@@ -164,6 +219,22 @@ def _save(figure, path, dpi=110):
 def _demo(args):
     from keras_lr import demo
 
+    for name in (name for group in args.schedules or () for name in group):
+        if name not in demo.RUNS:
+            raise UsageError(
+                f"--schedules: unknown schedule {name!r}"
+                f"{_did_you_mean(name, demo.RUNS)} (choose from "
+                f"{', '.join(demo.RUNS)})"
+            )
+    seeds = demo.DEFAULT_SEEDS if args.seeds is None else args.seeds
+    # The seeds NumPy's legacy `np.random.seed` (and so
+    # `keras.utils.set_random_seed`) accepts.
+    largest = int(np.iinfo(np.uint32).max)
+    if args.seed + seeds - 1 > largest:
+        raise UsageError(
+            f"--seed {args.seed} with --seeds {seeds} goes past the largest "
+            f"seed, {largest}"
+        )
     try:
         demo.run_from_arguments(args)
     except demo.DataUnavailable as error:
@@ -180,6 +251,12 @@ def _find(args):
     from keras_lr import demo
     from keras_lr.finder import find_learning_rate
 
+    # The test trains on the quick sample of MNIST.
+    if args.batch_size > demo.QUICK_TRAIN:
+        raise UsageError(
+            f"--batch-size {args.batch_size:,} is more than the "
+            f"{demo.QUICK_TRAIN:,} images the test trains on"
+        )
     try:
         (x, y), _, description = demo.load_mnist(args.data, args.seed, quick=True)
     except demo.DataUnavailable as error:
@@ -291,7 +368,6 @@ def gallery(out, steps=1000):
     for ax in list(axes.flat)[len(named):]:
         ax.axis("off")
     figure.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     _save(figure, out)
     plt.close(figure)
     return out
@@ -301,6 +377,3 @@ def _gallery(args):
     print(f"Wrote the schedule gallery to {gallery(args.out)}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,44 +2,48 @@
 
 import math
 import numbers
-import warnings
-import weakref
 
 import keras
 import numpy as np
 
 from keras_lr import _keras_private
 from keras_lr import _validation
-from keras_lr._keras_private import OptimizerState
 from keras_lr._keras_private import print_msg
 from keras_lr.callbacks import _optimizer_rate
+from keras_lr.callbacks._monitor import MonitorState
+from keras_lr.callbacks._monitor import PatienceMonitor
 from keras_lr.callbacks.plateau import ReducedSchedule
-from keras_lr.callbacks.plateau import _metric_direction
-from keras_lr.callbacks.plateau import _booked
 from keras_lr.schedules import evaluate
 from keras_lr.schedules.cooldown import Cooldown
 
-_LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
-# The attribute of the optimizer that carries the trigger state into weight
-# files (see `_CooldownState`).
-_STATE_ATTRIBUTE = "_keras_lr_cooldown_state"
 
-
-def _new_book():
-    return {"best": None, "wait": 0, "start_step": None}
+def _scheduled(optimizer):
+    """`(schedule, its ReducedSchedule or None)`: the optimizer's schedule,
+    beneath a plateau's scale when there is one."""
+    rate = _keras_private.rate_as_held(optimizer)
+    if isinstance(rate, ReducedSchedule):
+        return rate.schedule, rate
+    return rate, None
 
 
 def installed_cooldown(optimizer):
     """The `Cooldown` in the optimizer's rate (also under a plateau's
     `ReducedSchedule`), or None."""
-    rate = _keras_private.rate_as_held(optimizer)
-    if isinstance(rate, ReducedSchedule):
-        rate = rate.schedule
-    return rate if isinstance(rate, Cooldown) else None
+    schedule, _ = _scheduled(optimizer)
+    return schedule if isinstance(schedule, Cooldown) else None
 
 
-class _CooldownState(OptimizerState):
-    """The trigger's bookkeeping for one optimizer, saved with its weights.
+def _needs_schedule(rate):
+    return TypeError(
+        "CooldownOnTrigger needs an optimizer built with a "
+        "LearningRateSchedule (for a constant rate, "
+        "`keras_lr.schedules.Constant(lr)`). Received: "
+        f"learning_rate={rate!r}"
+    )
+
+
+class _CooldownState(MonitorState):
+    """The trigger's state for one optimizer, saved with its weights.
 
     Every weights file of the optimizer (`BackupAndRestore`'s included)
     carries whether the cooldown was triggered, at which step, and the
@@ -48,44 +52,31 @@ class _CooldownState(OptimizerState):
     resumed from a backup rebuilds its optimizer with the original schedule).
     """
 
-    def __init__(self, optimizer):
-        # Weak: the optimizer holds this object (see plateau's state).
-        self._optimizer = weakref.ref(optimizer)
-        self.book = _new_book()
-        self.callback = None
-
-    def save_own_variables(self, store):
-        book = self.book
-        if self.callback is not None:
-            book = self.callback._book_for_backup(book)
-        store["best"] = np.array(
-            np.nan if book["best"] is None else book["best"], dtype="float64"
-        )
-        store["wait"] = np.array(book["wait"], dtype="int64")
-        start = book["start_step"]
-        store["start_step"] = np.array(-1 if start is None else start, dtype="int64")
+    attribute = "_keras_lr_cooldown_state"
+    initial = {**MonitorState.initial, "start_step": None}
+    dtypes = {**MonitorState.dtypes, "start_step": "int64"}
 
     def load_own_variables(self, store):
         if "start_step" not in set(store.keys()):
             return
         best = float(np.asarray(store["best"]))
         start = int(np.asarray(store["start_step"]))
-        self.book.update(
+        self.values.update(
             best=None if math.isnan(best) else best,
             wait=int(np.asarray(store["wait"])),
             start_step=None if start < 0 else start,
         )
-        optimizer = self._optimizer()
+        optimizer = self.optimizer()
         if (
-            self.book["start_step"] is not None
+            self.values["start_step"] is not None
             and installed_cooldown(optimizer) is None
             and self.callback is not None
         ):
-            self.callback._install(optimizer, self.book["start_step"])
+            self.callback._install(optimizer, self.values["start_step"])
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
-class CooldownOnTrigger(keras.callbacks.Callback):
+class CooldownOnTrigger(PatienceMonitor):
     """Cool the learning rate down when the run is told to end.
 
     Keeps the optimizer's schedule (a constant rate, a warmup then a
@@ -168,6 +159,8 @@ class CooldownOnTrigger(keras.callbacks.Callback):
     ```
     """
 
+    state_class = _CooldownState
+
     def __init__(
         self,
         decay_steps,
@@ -209,17 +202,9 @@ class CooldownOnTrigger(keras.callbacks.Callback):
                 f"Argument `verbose` must be an integer. Received: verbose={verbose!r}"
             )
         self.verbose = int(verbose)
-        self._state = None
-        self._unattached_book = _new_book()
         self._requested = False
         self._needs_compile = False
-        self._in_fit = False
-        self._direction = None
-        self._warned = set()
         self._epoch = None
-        self._epoch_done = True
-        self._epoch_first_batch = 0
-        self._train_results = None
 
     def get_config(self):
         return {
@@ -235,36 +220,17 @@ class CooldownOnTrigger(keras.callbacks.Callback):
             "verbose": self.verbose,
         }
 
-    # The bookkeeping belongs to the optimizer (see `_CooldownState`).
-
-    def _book(self):
-        return self._unattached_book if self._state is None else self._state.book
+    # The state belongs to the optimizer (see `_CooldownState`).
 
     @property
     def start_step(self):
-        return self._book()["start_step"]
+        return self._state()["start_step"]
 
-    best = _booked("best")
-    wait = _booked("wait")
-
-    def set_model(self, model):
-        super().set_model(model)
-        # Before any on_train_begin: `BackupAndRestore` loads its weights
-        # there, and finds the state holder in place whichever comes first.
-        if getattr(model, "optimizer", None) is not None:
-            self._attach(_optimizer_rate.base_optimizer(model))
-
-    def _attach(self, optimizer):
-        state = getattr(optimizer, _STATE_ATTRIBUTE, None)
-        if not isinstance(state, _CooldownState):
-            state = _CooldownState(optimizer)
-            setattr(optimizer, _STATE_ATTRIBUTE, state)
-        state.callback = self
-        self._state = state
+    def _prepare(self, optimizer, holder):
         cooldown = installed_cooldown(optimizer)
-        if cooldown is not None and state.book["start_step"] is None:
+        if cooldown is not None and holder.values["start_step"] is None:
             # A model loaded with its cooldown (`load_model`): triggered.
-            state.book["start_step"] = cooldown.start_step
+            holder.values["start_step"] = cooldown.start_step
 
     def trigger(self):
         """Start the cooldown: now outside `fit`, at the next epoch boundary
@@ -278,25 +244,14 @@ class CooldownOnTrigger(keras.callbacks.Callback):
     # --- the hooks ---------------------------------------------------------
 
     def on_train_begin(self, logs=None):
-        self._in_fit = True
-        self._direction = None
+        super().on_train_begin(logs)
         optimizer = _optimizer_rate.base_optimizer(self.model)
-        if getattr(optimizer, _STATE_ATTRIBUTE, None) is not self._state:
-            self._attach(optimizer)
-        if not isinstance(_keras_private.rate_as_held(optimizer), _LearningRateSchedule):
-            raise TypeError(
-                "CooldownOnTrigger needs an optimizer built with a "
-                "LearningRateSchedule (for a constant rate, "
-                "`keras_lr.schedules.Constant(lr)`). Received: "
-                f"learning_rate={_keras_private.rate_as_held(optimizer)!r}"
-            )
+        if not _optimizer_rate.is_schedule(optimizer):
+            raise _needs_schedule(_keras_private.rate_as_held(optimizer))
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
-        self._epoch_done = False
-        self._train_results = None
-        optimizer = _optimizer_rate.base_optimizer(self.model)
-        self._epoch_first_batch = _optimizer_rate.read_batches(optimizer)
+        super().on_epoch_begin(epoch, logs)
         if self.start_step is None and (
             self._requested
             or (self.start_epoch is not None and epoch >= self.start_epoch)
@@ -305,24 +260,18 @@ class CooldownOnTrigger(keras.callbacks.Callback):
         if self._needs_compile:
             self._recompile()
 
-    def on_test_begin(self, logs=None):
-        if self._in_fit and self._watches_training_metric():
-            # Validation is about to reset the metrics that hold this
-            # epoch's training values; a backup may still need them.
-            self._train_results = self.model.get_metrics_result()
-
     def on_test_end(self, logs=None):
+        super().on_test_end(logs)
         # A validation metric is decided as soon as validation ends: before
         # any epoch-end callback (`BackupAndRestore` included) runs.
         if self._in_fit and self.monitor is not None and self.monitor.startswith("val_"):
-            values = {f"val_{k}": v for k, v in (logs or {}).items()}
-            self._observe(values.get(self.monitor), values)
+            self._observe({f"val_{k}": v for k, v in (logs or {}).items()})
 
     def on_epoch_end(self, epoch, logs=None):
-        self._epoch_done = True
+        super().on_epoch_end(epoch, logs)
         logs = logs if logs is not None else {}
-        if self.monitor is not None and not self.monitor.startswith("val_"):
-            self._observe(logs.get(self.monitor), logs)
+        if self._watches_training_metric():
+            self._observe(logs)
         elif self.monitor is not None and self.monitor not in logs:
             self._warn_missing(logs)
         if self.start_step is None and self._requested:
@@ -341,7 +290,7 @@ class CooldownOnTrigger(keras.callbacks.Callback):
                 )
 
     def on_train_end(self, logs=None):
-        self._in_fit = False
+        super().on_train_end(logs)
         if self._needs_compile:
             # Triggered by the last epoch: a later fit (with or without this
             # callback) must not reuse the train step compiled before it.
@@ -349,84 +298,49 @@ class CooldownOnTrigger(keras.callbacks.Callback):
 
     # --- the trigger -------------------------------------------------------
 
-    def _observe(self, current, logs):
-        """Advance the patience count with an epoch's monitored value, as
-        `EarlyStopping` does, and trigger where it would stop."""
+    def _observe(self, logs):
+        """Advance the patience count with an epoch's monitored value (in
+        `logs`), as `EarlyStopping` does, and trigger where it would stop."""
         if self.start_step is not None:
             return
+        current = self._monitored(logs)
         if current is None:
-            self._warn_missing(logs)
             return
-        current = float(current)
-        if not math.isfinite(current):
-            self._warn_once(
-                "nonfinite",
-                f"CooldownOnTrigger received {self.monitor}={current}; a NaN "
-                "or infinite value counts as no improvement.",
-            )
-        book = self._book()
-        best, wait, triggered = self._advance(book, current)
-        book.update(best=best, wait=wait)
+        state = self._state()
+        best, wait, triggered = self._advance(state, current)
+        state.update(best=best, wait=wait)
         if triggered:
             self._requested = True
             self._start(None if self._epoch is None else self._epoch + 1)
 
-    def _advance(self, book, current):
+    def _advance(self, state, current):
         """`(best, wait, triggered)` after one epoch's value, as
         `EarlyStopping` counts (it never stops at epoch 0)."""
-        best, wait = book["best"], book["wait"] + 1
-        if math.isfinite(current) and (
-            best is None or self._is_improvement(current, best)
-        ):
+        best, wait = state["best"], state["wait"] + 1
+        if self._is_improvement(current, best):
             return current, 0, False
         return best, wait, wait >= self.patience and (self._epoch or 0) > 0
 
-    def _watches_training_metric(self):
-        return self.monitor is not None and not self.monitor.startswith("val_")
-
-    def _book_for_backup(self, book):
-        """The bookkeeping a weights file written now should hold.
-
-        `BackupAndRestore` listed before this callback writes its backup at
-        the end of an epoch before this callback has seen the epoch's
-        training metric, and a resume starts after that epoch: so the
-        backup gets the state this callback is about to reach, from the
-        training metrics as validation found them (or the model's).
-        """
+    def _state_for_backup(self, holder):
+        """The state a weights file of `holder`'s optimizer written now
+        should hold: the state this callback is about to reach when the
+        epoch's end, and so its training metric, is pending
+        (`_epoch_unseen`; a validation metric was seen when validation
+        ended)."""
+        state = holder.state()
         if (
-            book["start_step"] is not None
+            state["start_step"] is not None
             or not self._in_fit
-            or self._epoch_done
             or not self._watches_training_metric()
+            or not self._epoch_unseen()
         ):
-            return book
-        optimizer = _optimizer_rate.base_optimizer(self.model)
-        steps = (self.params or {}).get("steps")
-        if steps is None or (
-            _optimizer_rate.read_batches(optimizer) - self._epoch_first_batch < steps
-        ):
-            return book
-        results = self._train_results
-        if results is None:
-            results = self.model.get_metrics_result()
-        current = results.get(self.monitor)
+            return state
+        current = self._pending_value()
         if current is None:
-            return book
-        best, wait, triggered = self._advance(book, float(current))
+            return state
+        best, wait, triggered = self._advance(state, float(current))
         start = self._schedule_step() if triggered else None
-        return dict(book, best=best, wait=wait, start_step=start)
-
-    def _is_improvement(self, current, best):
-        # Keras's comparison, in floatx as EarlyStopping makes it.
-        if self._direction is None:
-            self._direction = self.mode
-            if self.mode == "auto":
-                self._direction = _metric_direction(self.model, self.monitor)
-        if self._direction == "min":
-            result = keras.ops.less(current + self.min_delta, best)
-        else:
-            result = keras.ops.greater(current - self.min_delta, best)
-        return bool(keras.ops.convert_to_numpy(result))
+        return dict(state, best=best, wait=wait, start_step=start)
 
     def _schedule_step(self):
         """The step at which the optimizer's schedule gives the next update's
@@ -458,16 +372,9 @@ class CooldownOnTrigger(keras.callbacks.Callback):
 
     def _install(self, optimizer, start):
         """Put `Cooldown(schedule, start, ...)` in place of the schedule."""
-        rate = _keras_private.rate_as_held(optimizer)
-        holder = rate if isinstance(rate, ReducedSchedule) else None
-        schedule = holder.schedule if holder is not None else rate
-        if not isinstance(schedule, _LearningRateSchedule):
-            raise TypeError(
-                "CooldownOnTrigger needs an optimizer built with a "
-                "LearningRateSchedule (for a constant rate, "
-                "`keras_lr.schedules.Constant(lr)`). Received: "
-                f"learning_rate={schedule!r}"
-            )
+        schedule, reduced = _scheduled(optimizer)
+        if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+            raise _needs_schedule(schedule)
         peak = float(evaluate(schedule, start))
         minimum = self.min_learning_rate
         if minimum > peak:
@@ -481,27 +388,14 @@ class CooldownOnTrigger(keras.callbacks.Callback):
         cooldown = Cooldown(
             schedule, start, self.decay_steps, self.shape, minimum
         )
-        if holder is not None:
-            holder.schedule = cooldown
+        if reduced is not None:
+            reduced.schedule = cooldown
         else:
             optimizer.learning_rate = cooldown
         self._requested = False
-        self._book()["start_step"] = start
+        self._state()["start_step"] = start
         self._needs_compile = True
 
     def _recompile(self):
-        self.model.make_train_function(force=True)
+        super()._recompile()
         self._needs_compile = False
-
-    def _warn_missing(self, logs):
-        self._warn_once(
-            "missing",
-            f"CooldownOnTrigger is conditioned on metric `{self.monitor}` "
-            "which is not available. Available metrics are: "
-            f"{','.join(list(logs.keys()))}.",
-        )
-
-    def _warn_once(self, kind, message):
-        if kind not in self._warned:
-            self._warned.add(kind)
-            warnings.warn(message, stacklevel=3)

@@ -9,13 +9,11 @@ import numpy as np
 
 from keras_lr import _keras_private
 from keras_lr import _validation
-from keras_lr._keras_private import OptimizerState
 from keras_lr._keras_private import weights_file_name
 from keras_lr.callbacks import _optimizer_rate
+from keras_lr.callbacks._optimizer_state import CallbackState
 from keras_lr.callbacks.scheduler import LearningRateScheduler
 
-# The attribute of the optimizer that carries the cycle into weight files.
-_STATE_ATTRIBUTE = "_keras_lr_cyclic_state"
 _MODES = ("triangular", "triangular2", "exp_range")
 
 
@@ -180,11 +178,7 @@ class CyclicLR(LearningRateScheduler):
         super().set_model(model)
         # Before `BackupAndRestore`'s on_train_begin loads into it.
         if getattr(model, "optimizer", None) is not None:
-            optimizer = _optimizer_rate.base_optimizer(model)
-            holder = getattr(optimizer, _STATE_ATTRIBUTE, None)
-            if not isinstance(holder, _CycleState):
-                holder = _CycleState()
-                setattr(optimizer, _STATE_ATTRIBUTE, holder)
+            holder = _CycleState.of(_optimizer_rate.base_optimizer(model))
             holder.callback = weakref.ref(self)
 
     def _cycle_rate(self, step):
@@ -218,25 +212,37 @@ class CyclicLR(LearningRateScheduler):
         self.history["iterations"].append(step + 1)
 
 
-class _CycleState(OptimizerState):
+class _CycleState(CallbackState):
     """A `CyclicLR`'s cycle, saved with its optimizer's weights.
 
     What `_reset` changed (bounds, step size, where the cycle starts) is
     not in any Keras object; saved here, `BackupAndRestore` brings it back.
+    `callback` is a weak reference: the cycle is saved while its callback
+    lives.
     """
 
-    def __init__(self):
+    attribute = "_keras_lr_cyclic_state"
+    dtypes = {
+        "base_lr": "float64",
+        "max_lr": "float64",
+        "step_size": "float64",
+        "cycle_start": "int64",
+    }
+
+    def __init__(self, optimizer):
+        super().__init__(optimizer)
         self.callback = None
 
     def save_own_variables(self, store):
         callback = self.callback() if self.callback is not None else None
         if callback is None:
             return
-        store["base_lr"] = np.array(callback.base_lr, dtype="float64")
-        store["max_lr"] = np.array(callback.max_lr, dtype="float64")
-        store["step_size"] = np.array(callback.step_size, dtype="float64")
-        start = callback.cycle_start
-        store["cycle_start"] = np.array(-1 if start is None else start, dtype="int64")
+        self.write(store, {
+            "base_lr": callback.base_lr,
+            "max_lr": callback.max_lr,
+            "step_size": callback.step_size,
+            "cycle_start": callback.cycle_start,
+        })
 
     def load_own_variables(self, store):
         callback = self.callback() if self.callback is not None else None
@@ -245,8 +251,9 @@ class _CycleState(OptimizerState):
         # Checked as the constructor checks them, all before any is set: a
         # corrupted or edited file is refused whole.
         try:
-            start = _validation.stored_value(store, "cycle_start")
-            if start != -1:  # -1 is how `None` (start at the next batch) is saved
+            # `None`: the cycle starts at the next batch.
+            start = _CycleState.read(store, "cycle_start")
+            if start is not None:
                 start = _validation.check_non_negative_int("cycle_start", start)
             callback._set_cycle(
                 _validation.stored_value(store, "base_lr"),
@@ -257,4 +264,4 @@ class _CycleState(OptimizerState):
             raise _validation.invalid_state(
                 "CyclicLR cycle", weights_file_name(store), error
             ) from None
-        callback.cycle_start = None if start == -1 else start
+        callback.cycle_start = start

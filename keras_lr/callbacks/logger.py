@@ -12,12 +12,8 @@ import numpy as np
 from tensorboard.compat.proto import event_pb2
 
 from keras_lr import _validation
-from keras_lr._keras_private import OptimizerState
 from keras_lr.callbacks import _optimizer_rate
-
-# The attribute of the optimizer through which a weights file being written
-# makes the loggers write what they have not written yet (see `_Flush`).
-_FLUSH_ATTRIBUTE = "_keras_lr_logger_flush"
+from keras_lr.callbacks._optimizer_state import CallbackState
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -159,12 +155,7 @@ class LearningRateLogger(keras.callbacks.Callback):
         super().set_model(model)
         # Before `BackupAndRestore` or `ModelCheckpoint` can write a file.
         if getattr(model, "optimizer", None) is not None:
-            optimizer = _optimizer_rate.base_optimizer(model)
-            holder = getattr(optimizer, _FLUSH_ATTRIBUTE, None)
-            if not isinstance(holder, _Flush):
-                holder = _Flush()
-                setattr(optimizer, _FLUSH_ATTRIBUTE, holder)
-            holder.loggers.add(self)
+            _Flush.of(_optimizer_rate.base_optimizer(model)).loggers.add(self)
 
     def on_train_begin(self, logs=None):
         self._optimizer = _optimizer_rate.base_optimizer(self.model)
@@ -277,7 +268,7 @@ class LearningRateLogger(keras.callbacks.Callback):
             self._writer = None
 
 
-class _Flush(OptimizerState):
+class _Flush(CallbackState):
     """Makes the loggers of an optimizer write their pending steps whenever
     a weights file of the optimizer is written.
 
@@ -287,7 +278,10 @@ class _Flush(OptimizerState):
     must be in the event file by then. Nothing is saved in the file.
     """
 
-    def __init__(self):
+    attribute = "_keras_lr_logger_flush"
+
+    def __init__(self, optimizer):
+        super().__init__(optimizer)
         self.loggers = weakref.WeakSet()
 
     def save_own_variables(self, store):

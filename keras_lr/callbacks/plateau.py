@@ -1,26 +1,21 @@
 """Reduce the learning rate on a plateau, on a float rate or any schedule."""
 
-import math
 import numbers
-import warnings
-import weakref
 
 import keras
 import numpy as np
 
 from keras_lr import _keras_private
 from keras_lr import _validation
-from keras_lr._keras_private import OptimizerState
 from keras_lr._keras_private import print_msg
 from keras_lr._keras_private import weights_file_name
 from keras_lr.callbacks import _optimizer_rate
+from keras_lr.callbacks._monitor import MonitorState
+from keras_lr.callbacks._monitor import PatienceMonitor
+from keras_lr.callbacks._monitor import state_property
 from keras_lr.schedules.base import Schedule
 
 _LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
-_STATE_KEYS = ("best", "wait", "cooldown_counter")
-# The attribute of the optimizer that carries the plateau state into weight
-# files (see `_PlateauState`).
-_STATE_ATTRIBUTE = "_keras_lr_plateau_state"
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -76,11 +71,11 @@ class ReducedSchedule(Schedule):
 
 def _check_plateau_state(state):
     if state is None:
-        return {"best": None, "wait": 0, "cooldown_counter": 0}
-    if not isinstance(state, dict) or set(state) != set(_STATE_KEYS):
+        return _PlateauState.new_state()
+    if not isinstance(state, dict) or set(state) != set(_PlateauState.initial):
         raise ValueError(
             "Argument `plateau_state` must be None or a dict with the keys "
-            f"{list(_STATE_KEYS)}. Received: plateau_state={state!r}"
+            f"{list(_PlateauState.initial)}. Received: plateau_state={state!r}"
         )
     best = state["best"]
     if best is not None:
@@ -96,76 +91,49 @@ def _check_plateau_state(state):
     }
 
 
-def _booked(key):
-    """A property reading and writing `key` of a callback's bookkeeping.
+class _PlateauState(MonitorState):
+    """The plateau state of one optimizer, saved with its weights.
 
-    The bookkeeping is `self._book()`: a dict held by the optimizer's state
-    once the callback is attached to a model (so it is saved and restored
-    with the optimizer), and by the callback before that.
-    """
-    return property(
-        lambda self: self._book()[key],
-        lambda self, value: self._book().__setitem__(key, value),
-    )
-
-
-def _new_book():
-    return {"best": None, "wait": 0, "cooldown_counter": 0}
-
-
-class _PlateauState(OptimizerState):
-    """The plateau bookkeeping of one optimizer, saved with its weights.
-
-    On a schedule the bookkeeping lives in the `ReducedSchedule` (so in its
-    config too); on a float rate it lives here, since a float optimizer's
-    config is Keras's own. Either way, every weights file of the optimizer
-    (`BackupAndRestore`'s included) carries the bookkeeping with the scale
-    or the rate it belongs to, and loading one puts both back.
+    On a schedule the state lives in the `ReducedSchedule` (so in its config
+    too); on a float rate it lives here (`values`), since a float
+    optimizer's config is Keras's own. Either way, every weights file of the
+    optimizer (`BackupAndRestore`'s included) carries the state with the
+    scale or the rate it belongs to, and loading one puts both back.
     """
 
-    def __init__(self, optimizer):
-        # Weak: the optimizer holds this object, and a strong reference back
-        # would let Keras's saving walk into the optimizer a second time.
-        self._optimizer = weakref.ref(optimizer)
-        self.float_book = _new_book()
-        self.callback = None
+    attribute = "_keras_lr_plateau_state"
+    initial = {**MonitorState.initial, "cooldown_counter": 0}
+    dtypes = {
+        **MonitorState.dtypes,
+        "cooldown_counter": "int64",
+        "scale": "float64",
+        "learning_rate": "float64",
+    }
 
-    def _rate(self):
-        return _keras_private.rate_as_held(self._optimizer())
+    def rate(self):
+        return _keras_private.rate_as_held(self.optimizer())
 
-    def book(self):
-        rate = self._rate()
+    def state(self):
+        rate = self.rate()
         if isinstance(rate, ReducedSchedule):
             return rate.plateau_state
-        return self.float_book
-
-    def save_own_variables(self, store):
-        book, level = self.callback._state_for_backup()
-        store["best"] = np.array(
-            np.nan if book["best"] is None else book["best"], dtype="float64"
-        )
-        store["wait"] = np.array(book["wait"], dtype="int64")
-        store["cooldown_counter"] = np.array(book["cooldown_counter"], dtype="int64")
-        if isinstance(self._rate(), ReducedSchedule):
-            store["scale"] = np.array(level, dtype="float64")
-        else:
-            store["learning_rate"] = np.array(level, dtype="float64")
+        return self.values
 
     def load_own_variables(self, store):
         keys = set(store.keys())
         if "wait" not in keys:
             return
-        rate = self._rate()
+        rate = self.rate()
         # Everything is checked as the constructor checks it before anything
         # is assigned: an edited or corrupted file is refused whole, and
         # never becomes an applied rate.
         try:
-            book, scale, learning_rate = _read_state(store, keys)
+            state, scale, learning_rate = _read_state(store, keys)
         except (ValueError, TypeError) as error:
             raise _validation.invalid_state(
                 "ReduceLROnPlateau state", weights_file_name(store), error
             ) from None
-        self.book().update(book)
+        self.state().update(state)
         if isinstance(rate, ReducedSchedule) and scale is not None:
             rate.scale = scale
         elif isinstance(rate, keras.Variable) and learning_rate is not None:
@@ -175,14 +143,10 @@ class _PlateauState(OptimizerState):
 
 
 def _read_state(store, keys):
-    """`(bookkeeping, scale or None, learning rate or None)` from a store,
-    each checked as `ReducedSchedule` and `ReduceLROnPlateau` check them."""
-    best = _validation.stored_value(store, "best")
-    # NaN is how a missing best is saved.
-    if isinstance(best, float) and math.isnan(best):
-        best = None
-    book = _check_plateau_state({
-        "best": best,
+    """`(state, scale or None, learning rate or None)` from a store, each
+    checked as `ReducedSchedule` and `ReduceLROnPlateau` check them."""
+    state = _check_plateau_state({
+        "best": _PlateauState.read(store, "best"),
         "wait": _validation.stored_value(store, "wait"),
         "cooldown_counter": _validation.stored_value(store, "cooldown_counter"),
     })
@@ -196,11 +160,11 @@ def _read_state(store, keys):
         learning_rate = _validation.check_learning_rate(
             "learning_rate", _validation.stored_value(store, "learning_rate")
         )
-    return book, scale, learning_rate
+    return state, scale, learning_rate
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
-class ReduceLROnPlateau(keras.callbacks.Callback):
+class ReduceLROnPlateau(PatienceMonitor):
     """Reduce the learning rate when a metric stops improving, on any rate.
 
     A drop-in for `keras.callbacks.ReduceLROnPlateau`: the same arguments in
@@ -281,6 +245,10 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
     ```
     """
 
+    state_class = _PlateauState
+    # Keras's wording of the warning for a missing metric.
+    _missing_subject = "Learning rate reduction"
+
     def __init__(
         self,
         monitor="val_loss",
@@ -324,11 +292,7 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         )
         self.eps = _validation.check_number("eps", eps, minimum=0.0)
         self.schedule = None
-        self._state = None
-        self._unattached_book = _new_book()
         self._compiled = None
-        self._direction = None
-        self._warned = set()
 
     def get_config(self):
         return {
@@ -344,39 +308,21 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             "eps": self.eps,
         }
 
-    # Keras's callback keeps its bookkeeping in these attributes; here they
-    # read and write the optimizer's.
-    best = _booked("best")
-    wait = _booked("wait")
-    cooldown_counter = _booked("cooldown_counter")
+    # Beside `best` and `wait`: Keras's callback keeps its state in these
+    # attributes; here they read and write the optimizer's.
+    cooldown_counter = state_property("cooldown_counter")
 
     def in_cooldown(self):
         return self.cooldown_counter > 0
 
-    def _book(self):
-        if self._state is None:
-            return self._unattached_book
-        return self._state.book()
-
-    def set_model(self, model):
-        super().set_model(model)
-        # Before any on_train_begin: `BackupAndRestore` loads its weights
-        # there, and finds the state holder in place whichever comes first.
-        if getattr(model, "optimizer", None) is not None:
-            self._install(_optimizer_rate.base_optimizer(model))
-
-    def _install(self, optimizer):
-        state = getattr(optimizer, _STATE_ATTRIBUTE, None)
-        if not isinstance(state, _PlateauState):
-            state = _PlateauState(optimizer)
-            setattr(optimizer, _STATE_ATTRIBUTE, state)
+    def _prepare(self, optimizer, holder):
         current = _keras_private.rate_as_held(optimizer)
         if isinstance(current, ReducedSchedule):
             schedule = current
         elif isinstance(current, _LearningRateSchedule):
             schedule = ReducedSchedule(
                 current, min_learning_rate=self.min_lr,
-                plateau_state=dict(state.float_book),
+                plateau_state=dict(holder.values),
             )
             optimizer.learning_rate = schedule
         elif isinstance(current, keras.Variable):
@@ -389,26 +335,17 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             )
         if schedule is not None:
             schedule.min_learning_rate = self.min_lr
-        state.callback = self
-        self._state = state
         self._optimizer = optimizer
         self.schedule = schedule
         self._compiled = None
 
-    def on_train_begin(self, logs=None):
-        self._direction = None
-        self._in_fit = True
-        optimizer = _optimizer_rate.base_optimizer(self.model)
+    def _needs_attach(self, optimizer):
         rate = _keras_private.rate_as_held(optimizer)
-        if (
-            getattr(optimizer, _STATE_ATTRIBUTE, None) is not self._state
+        return (
+            super()._needs_attach(optimizer)
             or (self.schedule is None) != isinstance(rate, keras.Variable)
             or (self.schedule is not None and rate is not self.schedule)
-        ):
-            self._install(optimizer)
-
-    def on_train_end(self, logs=None):
-        self._in_fit = False
+        )
 
     def on_epoch_begin(self, epoch, logs=None):
         # A scale is baked into the compiled step. Recompile when it is not
@@ -417,26 +354,13 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         # `BackupAndRestore` restored after this callback's on_train_begin.
         if self.schedule is not None and self._compiled != self._signature():
             self._recompile()
-        self._epoch_done = False
-        self._epoch_first_step = _optimizer_rate.read_batches(self._optimizer)
-        self._train_results = None
-        self._val_logs = None
-
-    def on_test_begin(self, logs=None):
-        if getattr(self, "_in_fit", False) and not self.monitor.startswith("val_"):
-            # Validation is about to reset the metrics that hold this
-            # epoch's training values; a backup may still need them.
-            self._train_results = self.model.get_metrics_result()
-
-    def on_test_end(self, logs=None):
-        if getattr(self, "_in_fit", False):
-            self._val_logs = dict(logs or {})
+        super().on_epoch_begin(epoch, logs)
 
     def _signature(self):
         return (self.schedule.scale, self.schedule.min_learning_rate)
 
     def _recompile(self):
-        self.model.make_train_function(force=True)
+        super()._recompile()
         self._compiled = self._signature()
 
     def _current_rate(self, step):
@@ -462,23 +386,9 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             logs["learning_rate"] = rate
         elif step > 0:
             logs["learning_rate"] = self._rate_of_update(step - 1)
-        current = logs.get(self.monitor)
-        if current is None:
-            self._warn_once(
-                "missing",
-                "Learning rate reduction is conditioned on metric "
-                f"`{self.monitor}` which is not available. Available metrics "
-                f"are: {','.join(list(logs.keys()))}.",
-            )
-        elif not math.isfinite(float(current)):
-            self._warn_once(
-                "nonfinite",
-                f"ReduceLROnPlateau received {self.monitor}={current}; a NaN or "
-                "infinite value counts as no improvement.",
-            )
-        book, reduce = self._advance(current, rate)
-        self._book().update(book)
-        self._epoch_done = True
+        state, reduce = self._advance(self._monitored(logs), rate)
+        self._state().update(state)
+        super().on_epoch_end(epoch, logs)
         if not reduce:
             return
         if self.schedule is None:
@@ -498,29 +408,29 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
         return max(rate * self.factor, self.min_lr)
 
     def _advance(self, current, rate):
-        """`(bookkeeping, reduce)` after an epoch that ended with `current`.
+        """`(state, reduce)` after an epoch that ended with `current`.
 
         Keras's rule: a cooldown epoch resets the wait; an improvement
         resets it and records the best; otherwise, out of cooldown, the wait
         grows and at `patience` the rate is reduced if it can be.
         """
-        book = dict(self._book())
+        state = dict(self._state())
         if current is None:
-            return book, False
+            return state, False
         current = float(current)
-        if book["cooldown_counter"] > 0:
-            book["cooldown_counter"] -= 1
-            book["wait"] = 0
-        if self._is_improvement(current, book["best"]):
-            book["best"] = current
-            book["wait"] = 0
-        elif book["cooldown_counter"] == 0:
-            book["wait"] += 1
-            if book["wait"] >= self.patience and self._can_reduce(rate):
-                book["cooldown_counter"] = self.cooldown
-                book["wait"] = 0
-                return book, True
-        return book, False
+        if state["cooldown_counter"] > 0:
+            state["cooldown_counter"] -= 1
+            state["wait"] = 0
+        if self._is_improvement(current, state["best"]):
+            state["best"] = current
+            state["wait"] = 0
+        elif state["cooldown_counter"] == 0:
+            state["wait"] += 1
+            if state["wait"] >= self.patience and self._can_reduce(rate):
+                state["cooldown_counter"] = self.cooldown
+                state["wait"] = 0
+                return state, True
+        return state, False
 
     def _can_reduce(self, rate):
         # Keras compares with the float32 `min_lr`; PyTorch skips a
@@ -529,89 +439,28 @@ class ReduceLROnPlateau(keras.callbacks.Callback):
             return False
         return self.eps == 0 or rate - self._reduced_rate(rate) > self.eps
 
-    def _is_improvement(self, current, best):
-        if not math.isfinite(current):
-            return False
-        if best is None:
-            return True
-        smaller = self._get_direction() == "min"
-        if self.threshold_mode == "rel":
-            if smaller:
-                return current < best * (1.0 - self.min_delta)
-            return current > best * (1.0 + self.min_delta)
-        # Keras's arithmetic, compared in `floatx` as Keras does.
+    def _beats(self, current, best, smaller):
+        if self.threshold_mode == "abs":
+            return super()._beats(current, best, smaller)
         if smaller:
-            result = keras.ops.less(current + self.min_delta, best)
-        else:
-            result = keras.ops.greater(current - self.min_delta, best)
-        return bool(keras.ops.convert_to_numpy(result))
+            return current < best * (1.0 - self.min_delta)
+        return current > best * (1.0 + self.min_delta)
 
-    def _get_direction(self):
-        if self._direction is None:
-            self._direction = self.mode
-            if self.mode == "auto":
-                self._direction = _metric_direction(self.model, self.monitor)
-        return self._direction
-
-    def _state_for_backup(self):
-        """`(bookkeeping, scale or rate)` as a backup written now should hold.
-
-        `BackupAndRestore` listed before this callback writes its backup at
-        the end of an epoch before this callback has seen the epoch's
-        metric; a resume then starts after that epoch. So the backup gets
-        the state this callback is about to reach, from the same metric
-        values: the validation logs, the training metrics as validation
-        found them, or the model's metrics.
-        """
+    def _state_for_backup(self, holder):
+        """The state, with the scale or the rate, that a weights file of
+        `holder`'s optimizer written now should hold: the state this
+        callback is about to reach when the epoch's end is pending
+        (`_epoch_unseen`)."""
         step = _optimizer_rate.read_step(self._optimizer)
         rate = self._current_rate(step)
         level = rate if self.schedule is None else self.schedule.scale
-        steps = (self.params or {}).get("steps")
-        done = (
-            not getattr(self, "_epoch_done", True)
-            and steps is not None
-            and _optimizer_rate.read_batches(self._optimizer) - self._epoch_first_step
-            >= steps
-        )
-        if not done:
-            return self._book(), level
-        if self.monitor.startswith("val_"):
-            current = (self._val_logs or {}).get(self.monitor[len("val_"):])
-        elif self._train_results is not None:
-            current = self._train_results.get(self.monitor)
-        else:
-            current = self.model.get_metrics_result().get(self.monitor)
-        book, reduce = self._advance(current, rate)
-        if reduce:
-            level = (
-                self._reduced_rate(rate) if self.schedule is None
-                else level * self.factor
-            )
-        return book, level
-
-    def _warn_once(self, kind, message):
-        if kind not in self._warned:
-            self._warned.add(kind)
-            warnings.warn(message, stacklevel=3)
-
-
-def _metric_direction(model, monitor):
-    """"min" for a loss, else the direction the compiled metric declares."""
-    name = monitor.removeprefix("val_")
-    if name == "loss" or name.endswith("_loss"):
-        return "min"
-    for metric in _compiled_metrics(model):
-        direction = _keras_private.metric_direction(metric)
-        if metric.name == name and direction is not None:
-            return "max" if direction == "up" else "min"
-    raise ValueError(
-        f"ReduceLROnPlateau cannot tell whether `{monitor}` should go up or "
-        'down. Pass mode="min" or mode="max". Received: '
-        f'monitor={monitor!r}, mode="auto"'
-    )
-
-
-def _compiled_metrics(model):
-    for metric in getattr(model, "metrics", []):
-        yield metric
-        yield from getattr(metric, "metrics", [])
+        state = self._state()
+        if self._epoch_unseen():
+            state, reduce = self._advance(self._pending_value(), rate)
+            if reduce:
+                level = (
+                    self._reduced_rate(rate) if self.schedule is None
+                    else level * self.factor
+                )
+        key = "scale" if isinstance(holder.rate(), ReducedSchedule) else "learning_rate"
+        return dict(state, **{key: level})

@@ -38,11 +38,18 @@ from keras_lr.demo.tensorboard import read_scalars
 
 
 def run_from_arguments(args):
-    """Run `compare` from `keras-lr demo`'s parsed options; returns the `Experiment`."""
-    names = list(dict.fromkeys(name for group in args.schedules for name in group))
+    """Run `compare` from `keras-lr demo`'s parsed options; returns the `Experiment`.
+
+    The options left out (None) take the demo's defaults: every run of
+    `RUNS`, `DEFAULT_EPOCHS` (`QUICK_EPOCHS` with `quick`), `DEFAULT_SEEDS`.
+    """
+    names = list(RUNS) if args.schedules is None else list(
+        dict.fromkeys(name for group in args.schedules for name in group)
+    )
     epochs = args.epochs or (QUICK_EPOCHS if args.quick else DEFAULT_EPOCHS)
+    seeds = DEFAULT_SEEDS if args.seeds is None else args.seeds
     return compare(
-        names, epochs, args.out, args.data, args.model, args.seeds, args.seed,
+        names, epochs, args.out, args.data, args.model, seeds, args.seed,
         args.quick, args.jobs, args.verbose,
     )
 

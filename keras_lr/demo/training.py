@@ -14,8 +14,10 @@ import json
 import math
 import multiprocessing
 import os
+import runpy
 import time
 
+from keras_lr.demo import startup
 
 BATCH_SIZE = 64
 
@@ -145,20 +147,22 @@ def train_all(tasks, jobs):
     one compute thread each. An error in a run cancels the runs not yet
     started and is raised here.
     """
-    import keras_lr_cli
-
     environment = dict(_ONE_THREAD)
     environment["XLA_FLAGS"] = (
         f"{os.environ.get('XLA_FLAGS', '')} {_XLA_ONE_THREAD}".strip()
     )
-    # The initializer is the command line's stdlib-only module: a worker
-    # sets its environment and imports Keras (hiding TensorFlow's start-up
-    # lines) before the first task, and so Keras, is unpickled.
+    # A worker must set its environment and hide TensorFlow's start-up
+    # lines before it imports Keras, and unpickling any function of
+    # keras_lr imports Keras (in keras_lr/__init__.py). So the initializer
+    # is the standard library's `runpy.run_path`, running `startup.py` from
+    # its file before the first task, and so Keras, is unpickled.
     pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=min(jobs, len(tasks)),
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=keras_lr_cli.start_worker,
-        initargs=(environment,),
+        initializer=runpy.run_path,
+        initargs=(
+            startup.__file__, {"worker_environment": environment}, startup.WORKER,
+        ),
     )
     try:
         futures = [pool.submit(train, task) for task in tasks]

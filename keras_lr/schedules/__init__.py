@@ -82,6 +82,7 @@ __all__ = [
     "Schedule",
     "evaluate",
     "get",
+    "by_name",
     "snake_case",
 ] + [cls.__name__ for cls in ALL_SCHEDULES]
 
@@ -91,7 +92,7 @@ def snake_case(class_name):
     return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
 
 
-def _by_snake_name():
+def by_name():
     # keras_lr has a drop-in for each of Keras's six names, so a name is
     # always keras_lr's class; Keras's own stay reachable through a config
     # dict naming their module.
@@ -100,8 +101,7 @@ def _by_snake_name():
 
 #: How deep a config given to `get` may nest dicts and lists. The deepest
 #: schedule configs (wrappers in wrappers) nest a few levels; the limit keeps
-#: a hostile config from exhausting the stack (the `keras-lr` command has the
-#: same one).
+#: a hostile config from exhausting the stack (also `keras-lr plot`'s).
 _MAX_CONFIG_DEPTH = 64
 #: How many dicts and lists a config given to `get` may hold in all: a
 #: config that shares one dict many times over (or refers to itself) would
@@ -322,7 +322,7 @@ def get(identifier, **kwargs):
             )
         return identifier
     if isinstance(identifier, str):
-        names = _by_snake_name()
+        names = by_name()
         if identifier not in names:
             raise ValueError(
                 "Argument `identifier` must be the name of a schedule, one of "

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import keras_lr
-from keras_lr import finder
 from keras_lr import schedules as S
 from keras_lr.finder import RangeTestResult
+from keras_lr.finder import _sweep
 from tests.support.models import TracingSGD
 from tests.support.models import rates_of_updates
 from tests.support.models import two_layer_model
@@ -107,7 +107,7 @@ def _trace_the_sweep(monkeypatch):
     """The optimizer's trace at the sweep's end, before it is restored."""
     traces = []
     monkeypatch.setattr(
-        finder._Recorder, "on_train_end", lambda self, logs=None: traces.append(
+        _sweep._Recorder, "on_train_end", lambda self, logs=None: traces.append(
             keras.ops.convert_to_numpy(self.model.optimizer.trace).copy()),
         raising=False)
     return traces

@@ -22,6 +22,7 @@ from keras import ops
 import keras_lr
 from keras_lr import optimizers as O
 from keras_lr import schedules as S
+from keras_lr.finder import _sweep
 from tests.parity import reference_cyclical as ref
 from tests.support.backends import as_train_step
 from tests.support.models import dense_model
@@ -281,14 +282,14 @@ def test_find_learning_rate_holds_and_restores_scheduled_hyperparameters(monkeyp
         variable.assign(ops.convert_to_numpy(source))
 
     seen = []
-    record = keras_lr.finder._Recorder.on_train_batch_end
+    record = _sweep._Recorder.on_train_batch_end
 
     def watched(recorder, batch, logs=None):
         optimizer = recorder.model.optimizer
         seen.append((optimizer.momentum, optimizer.weight_decay))
         record(recorder, batch, logs)
 
-    monkeypatch.setattr(keras_lr.finder._Recorder, "on_train_batch_end", watched)
+    monkeypatch.setattr(_sweep._Recorder, "on_train_batch_end", watched)
     result = keras_lr.find_learning_rate(
         model, X, Y, batch_size=8, start_lr=1e-4, end_lr=0.05, num_steps=6,
         divergence_threshold=1e6, seed=0, verbose=0,

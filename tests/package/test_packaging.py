@@ -108,6 +108,9 @@ def test_the_wheel_holds_the_licence_metadata_and_no_tests(dist):
         assert licence == file.read()
     assert "Apache License" in licence and "Version 2.0, January 2004" in licence
     assert "keras_lr_cli.py" in names
+    # `python -m keras_lr`, and the file the front runs before keras_lr is
+    # imported (it loads it by path).
+    assert {"keras_lr/__main__.py", "keras_lr/demo/startup.py"} <= names
     assert not [name for name in names if name.startswith(("tests/", "examples/"))]
     headers = [line for line in metadata.split("\n\n")[0].splitlines()]
     assert "License: Apache-2.0" in headers

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import keras_lr
 from keras_lr import finder
+from keras_lr.finder import _data
 from keras_lr import schedules as S
 from keras_lr.callbacks import CyclicLR
 from keras_lr.callbacks import LearningRateLogger
@@ -97,7 +98,7 @@ def test_get_builds_or_refuses_any_config(config):
 
 
 @FEW
-@given(st.sampled_from(sorted(S._by_snake_name())),
+@given(st.sampled_from(sorted(S.by_name())),
        st.dictionaries(st.sampled_from(
            ["initial_learning_rate", "decay_steps", "learning_rate", "alpha",
             "step_size", "gamma", "lr", "schedule"]), HOSTILE, max_size=3))
@@ -150,10 +151,8 @@ def test_get_refuses_a_bad_config_naming_the_place(config, error, fragment):
     assert fragment in str(raised.value)
 
 
-def test_get_depth_bound_is_the_commands_and_exact():
-    import keras_lr_cli
-
-    assert S._MAX_CONFIG_DEPTH == keras_lr_cli.MAX_CONFIG_DEPTH == 64
+def test_get_depth_bound_is_exact():
+    assert S._MAX_CONFIG_DEPTH == 64
     # Each Warmup adds two dicts (itself and its "config"): 31 of them
     # around a Constant nest exactly 64 deep.
     assert isinstance(S.get(_deep(31)), S.Warmup)
@@ -290,8 +289,8 @@ def test_result_repr_when_every_loss_diverged():
 
 def _batches(size, batch_size, num_batches, shuffle, seed):
     x = np.arange(size, dtype="float32").reshape(size, 1)
-    data = finder._ArrayData(x, x, batch_size, shuffle, seed)
-    return finder._Batches(data, num_batches)
+    data = _data._ArrayData(x, x, batch_size, shuffle, seed)
+    return _data._Batches(data, num_batches)
 
 
 @pytest.mark.parametrize("shuffle", [False, True])
