@@ -78,6 +78,18 @@ def test_rates_stay_in_bounds_at_any_countable_step(case, steps):
         assert_within(graph_rates(schedule, steps, fn), schedule, float32=True)
 
 
+def _runs_a_keras_formula(schedule):
+    """Whether a Keras built-in runs inside the schedule (a wrapper's or a
+    join's child): Keras's float32 formula, with Keras's rounding."""
+    if not isinstance(schedule, S.Schedule):
+        return isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule)
+    children = []
+    for value in vars(schedule).values():
+        children.extend(value if isinstance(value, (list, tuple)) else [value])
+    return any(_runs_a_keras_formula(child) for child in children
+               if isinstance(child, keras.optimizers.schedules.LearningRateSchedule))
+
+
 @pytest.mark.parametrize("case", CASES)
 @settings(derandomize=True, max_examples=6, deadline=None)
 @given(steps=_steps(2**24))
@@ -85,10 +97,19 @@ def test_graph_equals_host_up_to_2_24(case, steps):
     schedule, compiled = _case(case)
     steps = _pad(steps)
     host = schedule.numpy(steps)
+    # The README's bounds: 1e-6 for keras_lr's formulas, 1e-5 where Keras's
+    # own float32 formula runs inside a keras_lr wrapper.
+    rtol = 1e-5 if _runs_a_keras_formula(schedule) else 1e-6
     for fn in _eager_and_compiled(compiled):
         np.testing.assert_allclose(
-            graph_rates(schedule, steps, fn), host, rtol=1e-6, atol=1e-12
+            graph_rates(schedule, steps, fn), host, rtol=rtol, atol=1e-12
         )
+
+
+def test_the_looser_bound_is_for_keras_s_own_formulas_only():
+    keras_inside = [c for c in CASES if _runs_a_keras_formula(_case(c)[0])]
+    assert sorted(keras_inside) == ["sequential_keras_inside", "warmup_keras_cosine_decay"]
+    assert not _runs_a_keras_formula(S.Warmup(S.CosineDecay(0.1, 30_000), 50))
 
 
 def test_arguments_that_once_failed_give_the_right_rates():
