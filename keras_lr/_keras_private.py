@@ -2,7 +2,7 @@
 
 Keras has no public API for any of these, and each can move in any Keras
 release. Nothing else in keras_lr reads a private attribute of a Keras
-object or imports `keras.src`; `tests/test_keras_private.py` is the canary
+object or imports `keras.src`; `tests/package/test_keras_private.py` is the canary
 that fails loudly, naming the accessor, when Keras changes one.
 
 Imported names:
@@ -150,7 +150,7 @@ def weights_file_name(store):
 
     Keras hands `load_own_variables` a private `H5Entry`, whose `h5_file` is
     an h5py group of the file; nothing here fails if that changes, the name
-    is then just unknown (and `tests/test_faults.py` says so loudly).
+    is then just unknown (and `tests/robustness/test_faults.py` says so loudly).
     """
     group = getattr(store, "h5_file", None)
     name = getattr(getattr(group, "file", None), "filename", None)

@@ -21,7 +21,7 @@ def _slots(optimizer):
     move) in its `momentum` slots, one per trainable variable in the order
     of the variables it was built on; a variable it does not update (a
     `None` slot) is skipped. Both lists are private attributes of Keras's
-    optimizer: `tests/test_schedule_free.py` checks them against a NumPy
+    optimizer: `tests/callbacks/test_schedule_free.py` checks them against a NumPy
     replay of its update, so a Keras that changes them fails loudly.
     """
     try:

@@ -235,9 +235,14 @@ class CyclicalMomentum(Schedule):
         self.gamma = shape.gamma
 
     def _formula(self, step, xp):
-        return self.max_momentum - (
-            self.max_momentum - self.base_momentum
-        ) * _cycle_height(self, step, xp)
+        # PyTorch's expression. At the peak, `max - (max - base)` rounds
+        # below `base` when `base` is far smaller than `max` (1e-7 and 1.0
+        # give 9.99999999e-08): held at `base`, the bound it documents.
+        return xp.maximum(
+            self.max_momentum
+            - (self.max_momentum - self.base_momentum) * _cycle_height(self, step, xp),
+            self.base_momentum,
+        )
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")

@@ -1,0 +1,1 @@
+"""keras_lr's test suite: a folder per subject (see README.md in this folder)."""

@@ -1,0 +1,237 @@
+"""LearningRateLogger: TensorBoard's reader sees, at each step, the rate the
+update at that step used, whatever drives the rate."""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from keras_lr import schedules as S
+from keras_lr.callbacks import CyclicLR
+from keras_lr.callbacks import LearningRateLogger
+from keras_lr.callbacks import LearningRateScheduler
+from keras_lr.callbacks import ReduceLROnPlateau
+from keras_lr.callbacks import logger as logger_module
+from tests.support.callbacks import Worse
+from tests.support.models import rates_used
+from tests.support.models import tiny_model
+from tests.support.tensorboard import read_scalars
+
+pytestmark = pytest.mark.backend_neutral
+
+EPOCHS, BATCHES = 3, 5  # 40 samples in batches of 8
+
+
+def _keras_halving():
+    return keras.callbacks.LearningRateScheduler(lambda epoch: 0.1 / 2**epoch)
+
+
+# Each case: (rate given to the optimizer, callbacks listed before the
+# logger, callbacks listed after it, steps_per_execution).
+CASES = {
+    "float": (0.05, [], [], 1),
+    "keras_lr_cosine": (S.CosineAnnealing(0.1, decay_steps=12), [], [], 1),
+    "keras_lr_warmup": (S.Warmup(S.CosineAnnealing(0.1, 20), 4), [], [], 1),
+    "keras_exponential": (
+        keras.optimizers.schedules.ExponentialDecay(0.1, 3, 0.5), [], [], 1),
+    "keras_scheduler_listed_after": (0.1, [], [_keras_halving], 1),
+    "plateau_on_cosine_before": (
+        S.CosineAnnealing(0.1, 15),
+        [Worse, lambda: ReduceLROnPlateau("score", patience=1, mode="min")], [], 1),
+    "plateau_on_float_after": (
+        0.1, [Worse], [lambda: ReduceLROnPlateau("score", patience=1, mode="min")], 1),
+    "scheduler_per_step": (
+        0.1, [lambda: LearningRateScheduler(lambda s: 0.01 * (s + 1), unit="step")],
+        [], 1),
+    "scheduler_per_step_with_lr": (
+        0.1, [lambda: LearningRateScheduler(lambda s, lr: lr * 0.8, unit="step")],
+        [], 1),
+    "scheduler_per_epoch_with_lr": (
+        0.1, [], [lambda: LearningRateScheduler(lambda e, lr: lr * 0.5)], 1),
+    "cyclic_after": (0.1, [], [lambda: CyclicLR(0.01, 0.1, step_size=3)], 1),
+}
+# Keras's torch backend refuses steps_per_execution > 1.
+if keras.backend.backend() != "torch":
+    CASES.update({
+        "cosine_steps_per_execution": (S.CosineAnnealing(0.1, 12), [], [], 2),
+        "cyclic_steps_per_execution": (
+            0.1, [lambda: CyclicLR(0.01, 0.1, step_size=3)], [], 2),
+    })
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_logged_rate_is_the_rate_each_update_used(case, data, tmp_path):
+    rate, before, after, steps_per_execution = CASES[case]
+    model = tiny_model(rate, steps_per_execution=steps_per_execution)
+    history = model.fit(
+        *data, batch_size=8, epochs=EPOCHS, verbose=0,
+        callbacks=[make() for make in before]
+        + [LearningRateLogger(str(tmp_path))]
+        + [make() for make in after],
+    )
+    used = rates_used(model, EPOCHS * BATCHES)
+    steps, values = read_scalars(str(tmp_path))
+    np.testing.assert_array_equal(steps, np.arange(EPOCHS * BATCHES))
+    # TensorBoard stores float32; the trace is the graph's float32 rate.
+    np.testing.assert_allclose(values, used, rtol=1e-6)
+    np.testing.assert_allclose(
+        history.history["learning_rate"], used[BATCHES - 1 :: BATCHES], rtol=1e-6
+    )
+    assert len(np.unique(np.round(used, 9))) > 1 or case == "float"
+
+
+@pytest.mark.parametrize(
+    "update_freq, expected_steps",
+    [(3, [0, 3, 6, 9, 12]), ("epoch", [4, 9, 14])],
+)
+def test_update_freq(update_freq, expected_steps, data, tmp_path):
+    schedule = S.CosineAnnealing(0.1, decay_steps=15)
+    model = tiny_model(schedule)
+    model.fit(*data, batch_size=8, epochs=EPOCHS, verbose=0,
+              callbacks=[LearningRateLogger(str(tmp_path), update_freq=update_freq,
+                                            tag="lr")])
+    steps, values = read_scalars(str(tmp_path), tag="lr")
+    np.testing.assert_array_equal(steps, expected_steps)
+    np.testing.assert_allclose(values, schedule.numpy(expected_steps), rtol=1e-6)
+
+
+def test_shares_a_log_dir_with_keras_tensorboard(data, tmp_path):
+    schedule = S.CosineAnnealing(0.1, decay_steps=15)
+    model = tiny_model(schedule)
+    model.fit(*data, batch_size=8, epochs=2, verbose=0, callbacks=[
+        keras.callbacks.TensorBoard(str(tmp_path)),
+        LearningRateLogger(str(tmp_path)),
+    ])
+    steps, values = read_scalars(str(tmp_path))
+    np.testing.assert_allclose(values, schedule.numpy(steps), rtol=1e-6)
+    np.testing.assert_array_equal(steps, np.arange(2 * BATCHES))
+
+
+def test_resumed_fit_continues_the_step_axis(data, tmp_path):
+    schedule = S.CosineAnnealing(0.1, decay_steps=15)
+    model = tiny_model(schedule)
+    for first, last in [(0, 1), (1, 3)]:
+        model.fit(*data, batch_size=8, initial_epoch=first, epochs=last, verbose=0,
+                  callbacks=[LearningRateLogger(str(tmp_path))])
+    steps, values = read_scalars(str(tmp_path))
+    np.testing.assert_array_equal(steps, np.arange(EPOCHS * BATCHES))
+    np.testing.assert_allclose(values, rates_used(model, EPOCHS * BATCHES), rtol=1e-6)
+
+
+def test_without_log_dir_only_history(data, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    model = tiny_model(S.CosineAnnealing(0.1, decay_steps=15))
+    history = model.fit(*data, batch_size=8, epochs=2, verbose=0,
+                        callbacks=[LearningRateLogger()])
+    np.testing.assert_allclose(
+        history.history["learning_rate"],
+        rates_used(model, 2 * BATCHES)[BATCHES - 1 :: BATCHES], rtol=1e-6,
+    )
+    assert os.listdir(tmp_path) == []
+
+
+class _Resolver:
+    task_type, task_id = "worker", 1
+
+    def cluster_spec(self):
+        class Spec:
+            def as_dict(self):
+                return {"worker": ["host0:1", "host1:1"]}
+
+        return Spec()
+
+
+def test_nothing_written_by_a_non_chief_process(data, tmp_path, monkeypatch):
+    model = tiny_model(0.1)
+    if keras.backend.backend() == "jax":
+        import jax
+
+        monkeypatch.setattr(jax, "process_index", lambda: 1)
+    elif keras.backend.backend() == "torch":
+        # A real rank would also reach torch's DataLoader; the torch rule
+        # itself is tested below.
+        monkeypatch.setattr(logger_module, "_is_chief", lambda model: False)
+    else:
+        real = model.distribute_strategy
+
+        class Strategy:
+            """The real (default) strategy, seen as worker 1 of two."""
+
+            cluster_resolver = _Resolver()
+
+            def __getattr__(self, name):
+                return getattr(real, name)
+
+        monkeypatch.setattr(type(model), "distribute_strategy", Strategy(),
+                            raising=False)
+    history = model.fit(*data, batch_size=8, epochs=1, verbose=0,
+                        callbacks=[LearningRateLogger(str(tmp_path / "logs"))])
+    assert not (tmp_path / "logs").exists()
+    assert history.history["learning_rate"] == [pytest.approx(0.1)]
+
+
+def test_chief_rule_on_tensorflow(monkeypatch):
+    class Model:
+        pass
+
+    model = Model()
+    monkeypatch.setattr(keras.backend, "backend", lambda: "tensorflow")
+    assert logger_module._is_chief(model)  # no strategy: one process
+    model.distribute_strategy = type("S", (), {"cluster_resolver": _Resolver()})()
+    assert not logger_module._is_chief(model)
+    _Resolver.task_id = 0
+    try:
+        assert logger_module._is_chief(model)
+    finally:
+        _Resolver.task_id = 1
+
+
+def test_chief_rule_on_torch(monkeypatch):
+    import torch.distributed
+
+    monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
+    assert logger_module._is_chief(None)  # torch.distributed not initialized
+    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: True)
+    for rank in (0, 1):
+        monkeypatch.setattr(torch.distributed, "get_rank", lambda: rank)
+        assert logger_module._is_chief(None) == (rank == 0)
+
+
+def test_unwritable_log_dir_fails_before_training(data, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    model = tiny_model(0.1)
+    with pytest.raises(ValueError, match="Argument `log_dir` must be a directory"):
+        model.fit(*data, batch_size=8, epochs=1, verbose=0,
+                  callbacks=[LearningRateLogger(str(blocker / "logs"))])
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 0
+
+
+def test_argument_errors():
+    with pytest.raises(ValueError, match="Argument `update_freq` must be"):
+        LearningRateLogger(update_freq="batch")
+    with pytest.raises(ValueError, match="Argument `update_freq` must be"):
+        LearningRateLogger(update_freq=0)
+    with pytest.raises(TypeError, match="Argument `tag` must be"):
+        LearningRateLogger(tag="")
+    with pytest.raises(TypeError, match="Argument `log_dir` must be"):
+        LearningRateLogger(log_dir=3)
+
+
+def test_a_scheduler_left_over_from_a_crashed_fit_is_not_believed(data, tmp_path):
+    class Crash(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            if batch == 2:
+                raise RuntimeError("simulated crash")
+
+    model = tiny_model(0.1)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        model.fit(*data, batch_size=8, epochs=1, verbose=0, callbacks=[
+            LearningRateScheduler(lambda s: 0.5, unit="step"), Crash()])
+    model.optimizer.learning_rate = 0.02
+    model.fit(*data, batch_size=8, epochs=1, verbose=0,
+              callbacks=[LearningRateLogger(str(tmp_path))])
+    steps, values = read_scalars(str(tmp_path))
+    np.testing.assert_array_equal(steps, np.arange(2, 7))
+    np.testing.assert_allclose(values, 0.02, rtol=1e-6)

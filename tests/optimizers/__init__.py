@@ -1,0 +1,1 @@
+"""keras_lr.optimizers: scheduled momentum, beta_1 and weight decay."""

@@ -1,0 +1,217 @@
+"""The private Keras names in keras_lr/_keras_private.py still do what
+keras_lr relies on. A failure here means Keras moved or changed them: update
+that one module (and nothing else imports `keras.src`)."""
+
+import logging
+import pathlib
+import re
+
+import keras
+import numpy as np
+import pytest
+
+from keras_lr import _keras_private
+from tests.support.models import dense_model
+
+pytestmark = pytest.mark.backend_neutral
+
+
+class Counter(_keras_private.OptimizerState):
+    def __init__(self, value):
+        self.value = value
+
+    def save_own_variables(self, store):
+        store["value"] = np.array(self.value)
+
+    def load_own_variables(self, store):
+        if "value" in store.keys():
+            self.value = int(np.asarray(store["value"]))
+
+
+def _model():
+    model = dense_model(keras.optimizers.SGD(0.1))
+    model.optimizer.build(model.trainable_variables)
+    return model
+
+
+def test_state_on_the_optimizer_travels_in_weights_files(tmp_path):
+    path = str(tmp_path / "model.weights.h5")
+    saved = _model()
+    saved.optimizer._keras_test_counter = Counter(7)
+    saved.optimizer.iterations.assign(3)
+    saved.save_weights(path)
+    loaded = _model()
+    loaded.optimizer._keras_test_counter = Counter(0)
+    loaded.load_weights(path)
+    assert loaded.optimizer._keras_test_counter.value == 7
+    # The optimizer's own variables load as before, before the extra state.
+    assert int(keras.ops.convert_to_numpy(loaded.optimizer.iterations)) == 3
+    # A model without it loads the same file without complaint.
+    plain = _model()
+    plain.load_weights(path)
+    assert int(keras.ops.convert_to_numpy(plain.optimizer.iterations)) == 3
+
+
+def test_state_loads_after_the_optimizer_s_variables(tmp_path):
+    seen = []
+
+    class Probe(_keras_private.OptimizerState):
+        def __init__(self, optimizer):
+            self.optimizer_step = lambda: int(
+                keras.ops.convert_to_numpy(optimizer.iterations))
+
+        def save_own_variables(self, store):
+            store["x"] = np.array(0)
+
+        def load_own_variables(self, store):
+            seen.append(self.optimizer_step())
+
+    path = str(tmp_path / "model.weights.h5")
+    saved = _model()
+    saved.optimizer.iterations.assign(5)
+    saved.optimizer._keras_test_probe = Probe(saved.optimizer)
+    saved.save_weights(path)
+    loaded = _model()
+    loaded.optimizer._keras_test_probe = Probe(loaded.optimizer)
+    loaded.load_weights(path)
+    assert seen == [5]
+
+
+def test_print_msg_follows_interactive_logging(capsys, caplog):
+    _keras_private.print_msg("\nEpoch 1: a line")
+    assert capsys.readouterr().out == "\nEpoch 1: a line\n"
+    keras.config.disable_interactive_logging()
+    try:
+        with caplog.at_level(logging.INFO):
+            _keras_private.print_msg("\nEpoch 2: a line")
+    finally:
+        keras.config.enable_interactive_logging()
+    assert capsys.readouterr().out == ""
+    assert [r.getMessage() for r in caplog.records] == ["\nEpoch 2: a line"]
+
+
+def test_keras_s_own_callbacks_print_through_it():
+    # keras_lr prints as Keras's callbacks do only while they use it.
+    import keras.src.callbacks.learning_rate_scheduler as scheduler
+    import keras.src.callbacks.reduce_lr_on_plateau as plateau
+
+    for module in (scheduler, plateau):
+        assert module.io_utils.print_msg is _keras_private.print_msg
+
+
+def test_no_other_module_imports_keras_src():
+    package = pathlib.Path(_keras_private.__file__).parent
+    offenders = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.name != "_keras_private.py"
+        and re.search(r"^\s*(from|import) keras\.src", path.read_text(), re.M)
+    ]
+    assert offenders == []
+
+
+def test_backend_optimizer_class_is_what_keras_builds():
+    """keras_lr.optimizers run the update of the class Keras really builds
+    (on torch a hidden subclass with a `torch._foreach_*` update)."""
+    for keras_class in (keras.optimizers.SGD, keras.optimizers.Adam,
+                        keras.optimizers.Lamb):
+        twin = _keras_private.backend_optimizer_class(keras_class)
+        assert type(keras_class(0.1)) is twin
+        assert issubclass(twin, keras_class)
+        if keras.backend.backend() == "torch" and keras_class is not keras.optimizers.Lamb:
+            assert twin is not keras_class
+            assert "_parallel_update_step" in vars(twin)
+        else:
+            assert twin is keras_class
+
+
+def test_rate_as_held_is_the_variable_or_the_schedule():
+    floating = keras.optimizers.SGD(0.25)
+    held = _keras_private.rate_as_held(floating)
+    assert isinstance(held, keras.Variable)
+    assert float(keras.ops.convert_to_numpy(held)) == 0.25
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+    assert _keras_private.rate_as_held(keras.optimizers.SGD(schedule)) is schedule
+
+
+def test_hold_rate_keeps_the_optimizer_s_variable_list():
+    model = _model()
+    optimizer = model.optimizer
+    variables = [v.path for v in optimizer.variables]
+    saved = _keras_private.rate_as_held(optimizer)
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+    _keras_private.hold_rate(optimizer, schedule)
+    assert _keras_private.rate_as_held(optimizer) is schedule
+    assert float(keras.ops.convert_to_numpy(optimizer.learning_rate)) == pytest.approx(0.1)
+    _keras_private.hold_rate(optimizer, saved)
+    assert [v.path for v in optimizer.variables] == variables
+    assert _keras_private.rate_as_held(optimizer) is saved
+
+
+def test_batch_counter_counts_batches_under_accumulation():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.1, gradient_accumulation_steps=2), loss="mse")
+    x = np.ones((8, 3), "float32")
+    model.fit(x, x[:, :1], batch_size=2, epochs=1, verbose=0)
+    optimizer = model.optimizer
+    counter = _keras_private.batch_counter(optimizer)
+    assert int(keras.ops.convert_to_numpy(counter)) == 4
+    assert int(keras.ops.convert_to_numpy(optimizer.iterations)) == 2
+    accumulators = _keras_private.accumulated_gradients(optimizer)
+    assert [tuple(a.shape) for a in accumulators] == [
+        tuple(v.shape) for v in model.trainable_variables
+    ]
+    assert _keras_private.accumulated_gradients(keras.optimizers.SGD(0.1)) == []
+
+
+def test_momentum_slots_pair_each_variable_with_its_slot():
+    """ScheduleFreeAdamW's z, as ScheduleFreeEval reads it."""
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    optimizer = keras.optimizers.ScheduleFreeAdamW()
+    optimizer.build(model.trainable_variables)
+    variables, slots = _keras_private.momentum_slots(optimizer)
+    assert [v.path for v in variables] == [v.path for v in model.trainable_variables]
+    assert [tuple(s.shape) for s in slots] == [tuple(v.shape) for v in variables]
+
+
+def test_metric_direction_is_what_keras_metrics_declare():
+    assert _keras_private.metric_direction(keras.metrics.BinaryAccuracy()) == "up"
+    assert _keras_private.metric_direction(keras.metrics.MeanSquaredError()) == "down"
+    assert _keras_private.metric_direction(keras.metrics.Mean()) is None
+
+
+def test_weights_file_name_names_the_backup_file(tmp_path):
+    names = []
+
+    class Probe(_keras_private.OptimizerState):
+        def save_own_variables(self, store):
+            store["x"] = np.array(0)
+
+        def load_own_variables(self, store):
+            names.append(_keras_private.weights_file_name(store))
+
+    path = str(tmp_path / "model.weights.h5")
+    saved = _model()
+    saved.optimizer._keras_test_probe = Probe()
+    saved.save_weights(path)
+    loaded = _model()
+    loaded.optimizer._keras_test_probe = Probe()
+    loaded.load_weights(path)
+    assert names == [path]
+
+
+def test_no_module_reads_a_private_keras_attribute():
+    """The private attributes named in _keras_private.py are read nowhere else."""
+    package = pathlib.Path(_keras_private.__file__).parent
+    private = re.compile(
+        r"\.(_learning_rate|_iterations|_accumulated_gradients|_momentums"
+        r"|_trainable_variables|h5_file)\b|\"_direction\"|\"_learning_rate\""
+    )
+    offenders = [
+        f"{path.relative_to(package)}:{number}"
+        for path in package.rglob("*.py")
+        if path.name != "_keras_private.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if private.search(line)
+    ]
+    assert offenders == []

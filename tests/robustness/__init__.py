@@ -1,0 +1,2 @@
+"""Bad input, crashes and resumes, fuzzing, exact step arithmetic, invariants,
+and every argument check."""

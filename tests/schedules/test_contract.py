@@ -1,0 +1,153 @@
+"""The schedule contract, checked for every entry of `tests/schedules/cases.py`.
+
+Host twin vs graph (eager, compiled, XLA / `jax.jit`), the step convention,
+config and `get` round trips, repr, and a compiled `model.fit` whose every
+update is checked against `numpy()` before and after a `.keras` save/load.
+"""
+
+import inspect
+import json
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_lr import schedules
+from tests.schedules.cases import SCHEDULES
+from tests.support.backends import STEP_DTYPE
+from tests.support.backends import as_train_step
+from tests.support.models import summed_rates
+from tests.support.models import summing_model
+
+# The tests that run a backend's ops carry `backend_neutral` (they run again
+# on JAX and torch); the host-only ones (config, repr, NumPy) run once.
+on_every_backend = pytest.mark.backend_neutral
+
+CASES = list(SCHEDULES)
+STEPS = np.arange(10_000)
+# The graph returns float32: below float32's smallest normal number a value
+# can only agree absolutely.
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
+
+
+def assert_agree(graph, host):
+    np.testing.assert_allclose(graph, host, rtol=1e-6, atol=FLOAT32_TINY)
+
+
+@pytest.fixture(params=CASES)
+def schedule(request):
+    return SCHEDULES[request.param]()
+
+
+@on_every_backend
+def test_host_matches_eager_graph_and_a_negative_step_is_step_zero(schedule):
+    steps = np.concatenate([[-7, -1], STEPS])
+    graph = ops.convert_to_numpy(schedule(ops.convert_to_tensor(steps)))
+    assert graph.dtype == np.dtype(keras.config.floatx())
+    assert_agree(graph[2:], schedule.numpy(STEPS))
+    assert_agree(graph[:2], np.full(2, schedule.numpy(0)))
+    np.testing.assert_array_equal(
+        schedule.numpy([-5, -1]), np.full(2, schedule.numpy(0))
+    )
+
+
+@on_every_backend
+def test_host_matches_compiled_graph(schedule):
+    compiled = as_train_step(schedule.__call__)
+    vector = ops.convert_to_numpy(compiled(ops.convert_to_tensor(STEPS)))
+    assert_agree(vector, schedule.numpy(STEPS))
+    # A scalar step, as the optimizer passes it, in the same compiled code.
+    for step in (0, 1, 49, 50, 99, 100, 4999, 9999):
+        scalar = compiled(ops.convert_to_tensor(step, dtype=STEP_DTYPE))
+        assert ops.shape(scalar) == ()
+        assert_agree(float(scalar), float(schedule.numpy(step)))
+
+
+def test_numpy_shapes_and_dtype(schedule):
+    assert schedule.numpy(3).shape == ()
+    assert schedule.numpy(3).dtype == np.float64
+    grid = schedule.numpy(np.arange(12).reshape(3, 4))
+    assert grid.shape == (3, 4)
+    np.testing.assert_array_equal(grid.reshape(-1), schedule.numpy(np.arange(12)))
+
+
+def test_values_are_finite_and_non_negative(schedule):
+    values = schedule.numpy(np.arange(0, 200_000, 7))
+    assert np.all(np.isfinite(values))
+    assert np.all(values >= 0)
+
+
+def test_config_is_the_constructor_arguments(schedule):
+    config = schedule.get_config()
+    parameters = inspect.signature(type(schedule).__init__).parameters
+    assert list(config) == [p for p in parameters if p != "self"]
+    json.dumps(config)  # JSON-compatible, as a .keras file needs
+    rebuilt = type(schedule).from_config(config)
+    assert rebuilt == schedule
+    assert rebuilt.get_config() == config
+    np.testing.assert_array_equal(rebuilt.numpy(STEPS), schedule.numpy(STEPS))
+
+
+def test_serialize_and_get_round_trip(schedule):
+    serialized = keras.saving.serialize_keras_object(schedule)
+    assert serialized["registered_name"] == f"keras_lr>{type(schedule).__name__}"
+    assert schedules.get(serialized) == schedule
+    plain = keras.saving.deserialize_keras_object(json.loads(json.dumps(serialized)))
+    assert plain == schedule
+    by_name = schedules.get(
+        schedules.snake_case(type(schedule).__name__), **_constructor_kwargs(schedule)
+    )
+    assert by_name == schedule
+    assert schedules.get(schedule) is schedule
+
+
+def _constructor_kwargs(schedule):
+    return {
+        name: getattr(schedule, name) for name in type(schedule)._argument_names()
+    }
+
+
+def test_repr_names_every_argument(schedule):
+    text = repr(schedule)
+    assert text.startswith(type(schedule).__name__ + "(")
+    for name in type(schedule)._argument_names():
+        assert f"{name}=" in text
+
+
+def _fit(model, steps):
+    x = np.ones((steps * 2, 1), dtype="float32")
+    y = np.full((steps * 2, 1), 1e3, dtype="float32")
+    model.fit(x, y, batch_size=2, epochs=1, shuffle=False, verbose=0)
+
+
+@on_every_backend
+def test_fit_uses_every_step_rate_and_survives_save_load(schedule, tmp_path):
+    """Each update s uses numpy(s); a .keras file continues at the same rate."""
+    start, first, second = 45, 12, 9
+    model = summing_model(schedule, jit_compile=keras.backend.backend() == "tensorflow")
+    model.optimizer.build(model.trainable_variables)
+    model.optimizer.iterations.assign(start)
+    _fit(model, first)
+    expected = schedule.numpy(np.arange(start, start + first)).sum()
+    np.testing.assert_allclose(summed_rates(model), expected, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(
+        float(model.optimizer.learning_rate),
+        schedule.numpy(start + first),
+        rtol=1e-6,
+        atol=FLOAT32_TINY,
+    )
+
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    loaded_schedule = loaded.optimizer._learning_rate
+    assert type(loaded_schedule) is type(schedule)
+    assert loaded_schedule == schedule
+    assert int(loaded.optimizer.iterations) == start + first
+    before = summed_rates(loaded)
+    _fit(loaded, second)
+    steps = np.arange(start + first, start + first + second)
+    np.testing.assert_allclose(
+        summed_rates(loaded) - before, schedule.numpy(steps).sum(), rtol=1e-4, atol=1e-9
+    )

@@ -1,0 +1,46 @@
+"""What differs between the backends the suite runs on: the step's dtype,
+how a train step compiles, and which cases run on every backend."""
+
+import keras
+import numpy as np
+from keras import ops
+
+# The optimizer's iteration counter: int64 on TensorFlow, int32 on JAX
+# (without x64) and torch.
+STEP_DTYPE = "int64" if keras.backend.backend() == "tensorflow" else "int32"
+
+
+def as_train_step(fn, jit_compile=True):
+    """`fn` as the backend compiles a train step: a `tf.function` (XLA with
+    `jit_compile=True`, TensorFlow's default graph with None), `jax.jit`.
+
+    Keras's torch backend runs the train step eagerly (its default
+    `jit_compile`), so on torch this is the eager function.
+    """
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.jit(fn)
+    if keras.backend.backend() == "torch":
+        return fn
+    import tensorflow as tf
+
+    return tf.function(fn, jit_compile=jit_compile)
+
+
+def graph_rates(schedule, steps, fn=None):
+    """The rates `fn` (the schedule itself by default) computes in the graph
+    at `steps`, given at the optimizer's step dtype, in float64."""
+    tensor = ops.convert_to_tensor(np.asarray(steps), dtype=STEP_DTYPE)
+    return ops.convert_to_numpy((fn or schedule)(tensor)).astype(np.float64)
+
+
+def fewer_elsewhere(params, kept=1):
+    """All of `params` on TensorFlow, the first `kept` on JAX and torch.
+
+    For tests of a callback's own logic, each case a fit or a process: the
+    logic is the same on every backend, so the other backends repeat a
+    representative case instead of all of them.
+    """
+    params = list(params)
+    return params if keras.backend.backend() == "tensorflow" else params[:kept]

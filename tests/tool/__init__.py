@@ -1,0 +1,1 @@
+"""The keras-lr command, the demo, the plots and the example scripts."""
