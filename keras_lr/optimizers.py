@@ -47,6 +47,13 @@ import threading
 import keras
 
 from keras_lr import _keras_private
+from keras_lr._groups import GroupRow
+from keras_lr._groups import ScaledSchedule
+from keras_lr._groups import group
+from keras_lr._groups import group_table
+from keras_lr._groups import groups
+from keras_lr._layer_decay import layer_decay
+from keras_lr._layer_decay import scale_rates
 
 _LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
 
@@ -401,6 +408,16 @@ class Lamb(ScheduledHyperparameters, keras.optimizers.Lamb):
 #: Every keras_lr optimizer.
 ALL_OPTIMIZERS = (SGD, Adam, AdamW, Nadam, Adamax, Lion, Lamb)
 
-__all__ = ["ALL_OPTIMIZERS", "ScheduledHyperparameters"] + [
+__all__ = [
+    "ALL_OPTIMIZERS",
+    "GroupRow",
+    "ScaledSchedule",
+    "ScheduledHyperparameters",
+    "group",
+    "group_table",
+    "groups",
+    "layer_decay",
+    "scale_rates",
+] + [
     cls.__name__ for cls in ALL_OPTIMIZERS
 ]
