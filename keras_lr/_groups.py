@@ -216,9 +216,10 @@ def multiplier(sub, default, step):
     """
     sub_base, sub_factor = _base_and_factor(_keras_private.rate_as_held(sub))
     base, factor = _base_and_factor(_keras_private.rate_as_held(default))
-    if isinstance(base, _LearningRateSchedule) and (
-        sub_base is base or sub_base == base
-    ):
+    # Compared only as schedules: `==` on a rate variable is a tensor op.
+    if isinstance(base, _LearningRateSchedule) and isinstance(
+        sub_base, _LearningRateSchedule
+    ) and (sub_base is base or sub_base == base):
         return sub_factor / factor if factor else float("nan")
     default_rate = rate_at(default, step)
     if default_rate == 0.0:
