@@ -98,6 +98,12 @@ def groups(optimizer):
     named = {}
     if isinstance(mapping, keras.optimizers.OptimizerMap):
         named[DEFAULT_GROUP] = mapping.default_optimizer
+        if DEFAULT_GROUP in mapping and mapping[DEFAULT_GROUP] is not named[DEFAULT_GROUP]:
+            raise ValueError(
+                "Argument `optimizer` must not map the key 'default', the name "
+                "of its default optimizer's group, to another optimizer. "
+                f"Received: optimizer={optimizer!r} with the keys {list(mapping)}"
+            )
         for key in mapping:
             if not any(mapping[key] is known for known in named.values()):
                 named[key] = mapping[key]

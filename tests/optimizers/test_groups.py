@@ -102,6 +102,13 @@ def test_an_optimizer_map_s_groups_are_default_then_its_keys():
         group(optimizer, "head")
 
 
+def test_a_key_named_default_is_refused():
+    optimizer = _multi(keras.optimizers.SGD(0.1), {"default": keras.optimizers.SGD(0.2)})
+    with pytest.raises(ValueError, match=r"Argument `optimizer` must not map the key "
+                       r"'default'.*Received: .*\['default'\]"):
+        groups(optimizer)
+
+
 def test_a_callable_map_s_groups_are_its_sub_optimizers_by_name():
     embeddings = keras.optimizers.SGD(0.01, name="slow")
     rest = keras.optimizers.SGD(0.1, name="slow")  # the same name twice

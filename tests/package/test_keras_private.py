@@ -221,10 +221,10 @@ def test_no_module_reads_a_private_keras_attribute():
 def _multi_optimized_model():
     embeddings, head = keras.optimizers.SGD(0.01), keras.optimizers.SGD(0.1)
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((3,)), keras.layers.Dense(2, name="embeddings"),
-        keras.layers.Dense(1, name="head"),
-    ])
+    # Functional: a Sequential model's paths start with its own name.
+    inputs = keras.Input((3,))
+    hidden = keras.layers.Dense(2, name="embeddings")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(1, name="head")(hidden))
     model.compile(keras.optimizers.MultiOptimizer(
         keras.optimizers.OptimizerMap(head, {"embeddings/.*": embeddings})
     ), loss="mse")
