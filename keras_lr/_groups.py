@@ -26,7 +26,6 @@ import contextlib
 import re
 
 import keras
-import numpy as np
 
 from keras_lr import _keras_private
 from keras_lr import _validation
@@ -298,11 +297,3 @@ def group_table(model, optimizer=None, verbose=0):
                 f"{row.path:<{width}}  {row.group:<{group_width}}  {row.multiplier:.6g}"
             )
     return rows
-
-
-def host_rates(optimizer, steps):
-    """The float64 rates of `optimizer` at the batch steps `steps`."""
-    rate = _keras_private.rate_as_held(optimizer)
-    if isinstance(rate, _LearningRateSchedule):
-        return evaluate(rate, np.asarray(steps))
-    return np.full(np.shape(steps), rate_at(optimizer, 0), dtype=np.float64)
