@@ -39,6 +39,12 @@ Keras's `optimizer.learning_rate`, as the value at the current step too
 schedules themselves. `get_config` saves each schedule, so a `.keras` file
 loads with plain `keras.models.load_model` after `import keras_lr` and
 training continues with the same values.
+
+Per-group rates (`keras.optimizers.MultiOptimizer`): `layer_decay` and
+`scale_rates` build one from an optimizer and a multiplier per group of
+variables (each group's schedule a `ScaledSchedule`), `group_table` audits
+one before training, and `groups` / `group` name its sub-optimizers as the
+logger and the range test do.
 """
 
 import inspect
