@@ -27,6 +27,12 @@ Private attributes, read through the accessors below:
 - `optimizer._momentums` and `optimizer._trainable_variables`: the momentum
   slots (ScheduleFreeAdamW's z) and the variables they belong to, in order.
 - `metric._direction`: `"up"` or `"down"`, which way a metric improves.
+- `multi_optimizer._optimizer_map`: the `OptimizerMap` (or callable) a
+  `keras.optimizers.MultiOptimizer` was built with; its keys name the
+  groups (the wrapper exposes only the list of sub-optimizers).
+- `multi_optimizer._var_to_optimizer_idx` with `_var_key`: which
+  sub-optimizer a variable was given at `build`, for a callable map (calling
+  the callable again may build a new optimizer).
 - `H5Entry.h5_file`: the file behind a weights store, only to name it in an
   error message.
 
@@ -59,6 +65,8 @@ __all__ = [
     "backend_optimizer_class",
     "batch_counter",
     "metric_direction",
+    "multi_optimizer_map",
+    "multi_optimizer_of",
     "momentum_slots",
     "print_msg",
     "hold_rate",
@@ -99,6 +107,17 @@ def momentum_slots(optimizer):
     the optimizer was built; a slot is `None` for a variable it does not
     update. Raises `AttributeError` when Keras keeps them elsewhere."""
     return optimizer._trainable_variables, optimizer._momentums
+
+
+def multi_optimizer_map(optimizer):
+    """The `OptimizerMap` or callable a `MultiOptimizer` routes variables by."""
+    return optimizer._optimizer_map
+
+
+def multi_optimizer_of(optimizer, variable):
+    """The sub-optimizer a built `MultiOptimizer` gave `variable` at `build`."""
+    index = optimizer._var_to_optimizer_idx[optimizer._var_key(variable)]
+    return optimizer.optimizers[index]
 
 
 def metric_direction(metric):

@@ -39,6 +39,12 @@ Keras's `optimizer.learning_rate`, as the value at the current step too
 schedules themselves. `get_config` saves each schedule, so a `.keras` file
 loads with plain `keras.models.load_model` after `import keras_lr` and
 training continues with the same values.
+
+Per-group rates (`keras.optimizers.MultiOptimizer`): `layer_decay` and
+`scale_rates` build one from an optimizer and a multiplier per group of
+variables (each group's schedule a `ScaledSchedule`), `group_table` audits
+one before training, and `groups` / `group` name its sub-optimizers as the
+logger and the range test do.
 """
 
 import inspect
@@ -47,6 +53,13 @@ import threading
 import keras
 
 from keras_lr import _keras_private
+from keras_lr._groups import GroupRow
+from keras_lr._groups import ScaledSchedule
+from keras_lr._groups import group
+from keras_lr._groups import group_table
+from keras_lr._groups import groups
+from keras_lr._layer_decay import layer_decay
+from keras_lr._layer_decay import scale_rates
 
 _LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
 
@@ -401,6 +414,16 @@ class Lamb(ScheduledHyperparameters, keras.optimizers.Lamb):
 #: Every keras_lr optimizer.
 ALL_OPTIMIZERS = (SGD, Adam, AdamW, Nadam, Adamax, Lion, Lamb)
 
-__all__ = ["ALL_OPTIMIZERS", "ScheduledHyperparameters"] + [
+__all__ = [
+    "ALL_OPTIMIZERS",
+    "GroupRow",
+    "ScaledSchedule",
+    "ScheduledHyperparameters",
+    "group",
+    "group_table",
+    "groups",
+    "layer_decay",
+    "scale_rates",
+] + [
     cls.__name__ for cls in ALL_OPTIMIZERS
 ]

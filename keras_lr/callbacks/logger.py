@@ -1,5 +1,6 @@
 """Per-step learning rate logging to TensorBoard without a device read per batch."""
 
+import dataclasses
 import itertools
 import os
 import re
@@ -11,6 +12,7 @@ import keras
 import numpy as np
 from tensorboard.compat.proto import event_pb2
 
+from keras_lr import _groups
 from keras_lr import _validation
 from keras_lr.callbacks import _optimizer_rate
 from keras_lr.callbacks._optimizer_state import CallbackState
@@ -75,6 +77,12 @@ class LearningRateLogger(keras.callbacks.Callback):
     floats (Lightning's `LearningRateMonitor` arguments), for Keras's own
     optimizers too. Each also goes into `logs` (and `History`) under its tag.
 
+    With a `keras.optimizers.MultiOptimizer` every group gets its own
+    tags, `<tag>/<group>` (`momentum/<group>`, ... beside it) and the same
+    keys in `logs`, for the groups of `keras_lr.optimizers.groups`
+    (`"default"`, then the `OptimizerMap`'s keys); each sub-optimizer may
+    hold any float or schedule, and be a `keras_lr.optimizers` optimizer.
+
     Args:
         log_dir: the TensorBoard log directory, or `None` to only set
             `logs["learning_rate"]` (and so `History`).
@@ -137,9 +145,8 @@ class LearningRateLogger(keras.callbacks.Callback):
         self.tag = tag
         self.log_momentum = log_momentum
         self.log_weight_decay = log_weight_decay
-        self._hyperparameters = {}
         self._writer = None
-        self._rates = None
+        self._groups = None
         self._optimizer = None
 
     def get_config(self):
@@ -159,16 +166,14 @@ class LearningRateLogger(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._optimizer = _optimizer_rate.base_optimizer(self.model)
-        self._rates = None
-        self._last_value = None
+        self._groups = None
+        self._last = {}
         self._restarted = False
-        self._hyperparameters = {}
-        self._last_hyperparameters = {}
         if self.log_dir is not None and _is_chief(self.model):
             self._writer = _open_writer(os.path.join(self.log_dir, "train"))
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._rates = None
+        self._groups = None
 
     def on_train_batch_begin(self, batch, logs=None):
         # Only the first batch of an epoch does anything. By then every
@@ -177,95 +182,128 @@ class LearningRateLogger(keras.callbacks.Callback):
         # change the rate before the epoch's last update. A batch *begin*
         # hook costs a Python call: unlike an end hook it does not make
         # Keras wait for the device or give up asynchronous dispatch.
-        if self._rates is None:
-            self._first_step = _optimizer_rate.read_step(self._optimizer)
-            self._rates = _optimizer_rate.rate_snapshot(self._optimizer)
-            # The steps from here on not yet in the event file.
-            self._unwritten = self._first_step
+        if self._groups is None:
+            # Here rather than at on_train_begin: a MultiOptimizer on a
+            # callable knows its groups once `fit` has built it.
+            multi = _groups.is_multi(self._optimizer)
+            self._groups = [
+                self._snapshot(sub, f"/{name}" if multi else "")
+                for name, sub in _groups.groups(self._optimizer).items()
+            ]
             if self._writer is not None and not self._restarted:
                 # After `BackupAndRestore` loaded its backup: this is the
-                # step the run resumes at.
-                self._writer.write_restart(self._first_step)
+                # step the run resumes at (the default group's).
+                self._writer.write_restart(self._groups[0].first_step)
                 self._restarted = True
-            self._hyperparameters = {
-                name: _optimizer_rate.hyperparameter_snapshot(self._optimizer, name)
-                for name in self._hyperparameters_to_log()
-            }
+
+    def _snapshot(self, optimizer, suffix):
+        """What one group's updates will use this epoch: its step now, and
+        host functions of the step for its rate and each logged
+        hyperparameter. `suffix` ("/<group>" for a MultiOptimizer) follows
+        each tag and `logs` key."""
+        first_step = _optimizer_rate.read_step(optimizer)
+        return _GroupSnapshot(
+            optimizer=optimizer,
+            suffix=suffix,
+            first_step=first_step,
+            # The steps from here on not yet in the event file.
+            unwritten=first_step,
+            rates=_optimizer_rate.rate_snapshot(optimizer),
+            hyperparameters={
+                name: _optimizer_rate.hyperparameter_snapshot(optimizer, name)
+                for name in self._hyperparameters_to_log(optimizer)
+            },
+        )
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._rates is None:
+        if self._groups is None:
             return
-        steps = np.arange(
-            self._first_step, _optimizer_rate.read_step(self._optimizer)
-        )
-        if steps.size:
-            values = np.asarray(self._rates(steps), dtype=np.float64)
-            self._last_value = float(values[-1])
-            self._write(steps, values, epoch_end=True)
-        if logs is not None and self._last_value is not None:
-            logs["learning_rate"] = self._last_value
-        self._log_hyperparameters(steps, logs)
+        for group in self._groups:
+            steps = np.arange(
+                group.first_step, _optimizer_rate.read_step(group.optimizer)
+            )
+            if not steps.size:
+                continue
+            values = np.asarray(group.rates(steps), dtype=np.float64)
+            self._last["learning_rate" + group.suffix] = float(values[-1])
+            for name, snapshot in group.hyperparameters.items():
+                self._last[name + group.suffix] = float(snapshot(steps[-1:])[0])
+            self._write(group, steps, values, epoch_end=True)
+        if logs is not None:
+            # The epoch's last values (or, for a group the epoch did not
+            # update, the last before it in this fit).
+            logs.update(self._last)
 
-    def _write(self, steps, values, epoch_end):
-        """Write the steps not written yet, the rate's and each logged
-        hyperparameter's; at an epoch's end with `update_freq="epoch"` only
-        its last."""
+    def _write(self, group, steps, values, epoch_end):
+        """Write one group's steps not written yet, the rate's and each
+        logged hyperparameter's; at an epoch's end with
+        `update_freq="epoch"` only its last."""
         if self._writer is None:
             return
-        new = steps >= self._unwritten
+        new = steps >= group.unwritten
         if self.update_freq == "epoch":
             new &= steps == steps[-1] if epoch_end else False
         elif self.update_freq != "step":
             new &= steps % self.update_freq == 0
         if np.any(new):
-            self._writer.write_scalars(self.tag, steps[new], values[new])
-            for name, snapshot in self._hyperparameters.items():
+            self._writer.write_scalars(
+                self.tag + group.suffix, steps[new], values[new]
+            )
+            for name, snapshot in group.hyperparameters.items():
                 self._writer.write_scalars(
-                    name, steps[new], np.asarray(snapshot(steps[new]), dtype=np.float64)
+                    name + group.suffix, steps[new],
+                    np.asarray(snapshot(steps[new]), dtype=np.float64),
                 )
         # `update_freq="epoch"` waits for the epoch's end, whose step a
         # mid-epoch backup does not hold: a resume redoes it.
         if epoch_end or self.update_freq != "epoch":
-            self._unwritten = int(steps[-1]) + 1
+            group.unwritten = int(steps[-1]) + 1
 
     def _flush(self):
         """Write the steps applied so far: a weights file is being written."""
-        if self._writer is None or self._rates is None:
+        if self._writer is None or self._groups is None:
             return
-        steps = np.arange(self._unwritten, _optimizer_rate.read_step(self._optimizer))
-        if steps.size:
-            values = np.asarray(self._rates(steps), dtype=np.float64)
-            self._write(steps, values, epoch_end=False)
+        for group in self._groups:
+            steps = np.arange(
+                group.unwritten, _optimizer_rate.read_step(group.optimizer)
+            )
+            if steps.size:
+                values = np.asarray(group.rates(steps), dtype=np.float64)
+                self._write(group, steps, values, epoch_end=False)
 
-    def _hyperparameters_to_log(self):
+    def _hyperparameters_to_log(self, optimizer):
         """The momentum-like hyperparameter and the weight decay, when
         scheduled or asked for (`log_momentum`, `log_weight_decay`)."""
         names = []
         for name, wanted in (
-            (_optimizer_rate.momentum_name(self._optimizer), self.log_momentum),
+            (_optimizer_rate.momentum_name(optimizer), self.log_momentum),
             ("weight_decay", self.log_weight_decay),
         ):
             if name is None or wanted is False:
                 continue
-            value = _optimizer_rate.hyperparameter(self._optimizer, name)
+            value = _optimizer_rate.hyperparameter(optimizer, name)
             if value is None:
                 continue
             if wanted or isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
                 names.append(name)
         return names
 
-    def _log_hyperparameters(self, steps, logs):
-        """The epoch's last values in `logs`, beside the rate's."""
-        for name, snapshot in self._hyperparameters.items():
-            if steps.size:
-                self._last_hyperparameters[name] = float(snapshot(steps[-1:])[0])
-            if logs is not None and name in self._last_hyperparameters:
-                logs[name] = self._last_hyperparameters[name]
-
     def on_train_end(self, logs=None):
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+@dataclasses.dataclass
+class _GroupSnapshot:
+    """One group's epoch, as `LearningRateLogger._snapshot` froze it."""
+
+    optimizer: object
+    suffix: str
+    first_step: int
+    unwritten: int
+    rates: object
+    hyperparameters: dict
 
 
 class _Flush(CallbackState):

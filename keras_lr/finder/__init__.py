@@ -56,7 +56,13 @@ def find_learning_rate(
     ```
 
     The sweep runs inside the compiled train step (as a schedule), so it
-    works whatever the optimizer's own rate is. Keras's progress bar shows
+    works whatever the optimizer's own rate is. A
+    `keras.optimizers.MultiOptimizer` sweeps all its groups together: the
+    rates recorded (and suggested) are the default group's, and every
+    other group runs at its ratio to it, taken where a fresh optimizer's
+    first update takes the two rates (exactly its multiplier for
+    `keras_lr.optimizers.layer_decay` and `scale_rates` groups); every
+    sub-optimizer is restored afterwards. Keras's progress bar shows
     the run. Unlike keras_lr_finder, the recorded loss is each batch's own
     (Keras 3 logs the epoch's running mean; the batch loss is recovered
     from it).

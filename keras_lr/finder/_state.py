@@ -4,8 +4,8 @@ import contextlib
 
 import keras
 
+from keras_lr import _groups
 from keras_lr import _keras_private
-from keras_lr.callbacks import _optimizer_rate
 
 
 @contextlib.contextmanager
@@ -16,16 +16,21 @@ def restored_training_state(model):
     the values of the model's variables and of its optimizer's (the step
     counts, the slots and the gradient accumulators included), the rate as
     the optimizer holds it (the same variable or schedule object), the
-    scheduled hyperparameters of a `keras_lr.optimizers` optimizer, and the
+    scheduled hyperparameters of a `keras_lr.optimizers` optimizer (for a
+    `MultiOptimizer`, the rate and schedules of every sub-optimizer), and the
     model's `train_function` (on JAX none: the next `fit` compiles it
     again), `history` and `steps_per_execution`; `stop_training` is left
     False. The model must be compiled and built, its optimizer built.
     """
-    optimizer = _optimizer_rate.base_optimizer(model)
+    # Every group of a MultiOptimizer (whose `variables` hold all of its
+    # sub-optimizers'); a plain optimizer is one group.
+    subs = list(_groups.groups(model.optimizer).values())
     saved_model = [keras.ops.convert_to_numpy(v) for v in model.variables]
     saved_optimizer = [keras.ops.convert_to_numpy(v) for v in model.optimizer.variables]
-    saved_rate = _keras_private.rate_as_held(optimizer)
-    saved_schedules = dict(getattr(optimizer, "hyperparameter_schedules", None) or {})
+    saved_rates = [_keras_private.rate_as_held(sub) for sub in subs]
+    saved_schedules = [
+        dict(getattr(sub, "hyperparameter_schedules", None) or {}) for sub in subs
+    ]
     saved_function = model.train_function
     if keras.backend.backend() == "jax":
         # While a jitted `train_step` of this model is alive, JAX reuses its
@@ -38,9 +43,10 @@ def restored_training_state(model):
     try:
         yield
     finally:
-        _keras_private.hold_rate(optimizer, saved_rate)
-        for name, schedule in saved_schedules.items():
-            setattr(optimizer, name, schedule)
+        for sub, rate, schedules in zip(subs, saved_rates, saved_schedules):
+            _keras_private.hold_rate(sub, rate)
+            for name, schedule in schedules.items():
+                setattr(sub, name, schedule)
         model.train_function = saved_function
         model.history = saved_history
         model.steps_per_execution = saved_steps_per_execution

@@ -9,7 +9,9 @@ import math
 import keras
 import numpy as np
 
+from keras_lr import _groups
 from keras_lr import _keras_private
+from keras_lr._groups import ScaledSchedule
 from keras_lr.callbacks import _optimizer_rate
 from keras_lr.finder._data import _Batches
 from keras_lr.finder._data import is_tf_dataset
@@ -22,8 +24,58 @@ from keras_lr.schedules.wrappers import Warmup
 
 def sweep(model, arguments):
     """Train `model` through the sweep of `arguments` (`_checks.Arguments`);
-    what it measured, as a `RangeTestResult`."""
-    optimizer = _optimizer_rate.base_optimizer(model)
+    what it measured, as a `RangeTestResult`.
+
+    A `MultiOptimizer`'s groups sweep together: the default group's rate
+    is the sweep's, every other group's that times its ratio to the
+    default group's at a fresh optimizer's first update.
+    """
+    named = _groups.groups(model.optimizer)
+    default = next(iter(named.values()))
+    ratios = _ratios(named, default)
+    accumulation = _optimizer_rate.accumulation_steps(default)
+    # The sweep's rates: a warmup from `start_lr` to a constant `end_lr`.
+    rates = Warmup(
+        Constant(arguments.end_lr), arguments.num_steps - 1,
+        initial_learning_rate=arguments.start_lr, shape=arguments.mode,
+    )
+    recorder = _Recorder(arguments.num_steps, arguments.smoothing,
+                         arguments.divergence_threshold, accumulation)
+    # A MultiOptimizer counts its updates too.
+    _keras_private.batch_counter(_groups.unwrap(model.optimizer)).assign(0)
+    for name, sub in named.items():
+        _hold(sub, rates, ratios[name])
+    model.train_function = None
+    # One loss per batch needs one batch per execution.
+    model.steps_per_execution = 1
+    _fit(model, arguments.data, arguments.num_steps * accumulation, recorder,
+         arguments.verbose)
+    return RangeTestResult(rates.numpy(np.arange(len(recorder.losses))),
+                           recorder.losses, recorder.smoothed)
+
+
+def _ratios(named, default):
+    """Each group's rate over the default group's, where a fresh optimizer's
+    first update takes them (exact for `ScaledSchedule` groups), or the
+    error a ratio that does not exist gets, before anything changes."""
+    step = int(_optimizer_rate.schedule_steps(default, [0])[0])
+    ratios = {}
+    for name, sub in named.items():
+        ratios[name] = 1.0 if sub is default else _groups.multiplier(sub, default, step)
+        if not math.isfinite(ratios[name]):
+            raise ValueError(
+                "The range test sweeps every group of a MultiOptimizer at its "
+                "ratio to the default group's rate, which must be above 0 at "
+                f"the first update to give one. Received: group {name!r} with "
+                f"rate {_groups.rate_at(sub, step)!r} beside a default rate of "
+                f"{_groups.rate_at(default, step)!r}"
+            )
+    return ratios
+
+
+def _hold(optimizer, rates, ratio):
+    """Give one (sub-)optimizer the sweep's `rates` times `ratio`, from a
+    fresh start."""
     accumulation = _optimizer_rate.accumulation_steps(optimizer)
     # A scheduled momentum, beta_1 or weight decay (keras_lr.optimizers)
     # would move during the sweep; it holds the value of a fresh
@@ -36,16 +88,11 @@ def sweep(model, arguments):
             getattr(optimizer, "hyperparameter_schedules", None) or {}
         ).items()
     }
-    # The sweep's rates: a warmup from `start_lr` to a constant `end_lr`.
-    rates = Warmup(
-        Constant(arguments.end_lr), arguments.num_steps - 1,
-        initial_learning_rate=arguments.start_lr, shape=arguments.mode,
-    )
     # Keras calls the schedule with the batch count: update k, applied at
     # batch k * n + n - 1, gets rates(k).
     per_batch = Epochs(rates, accumulation) if accumulation > 1 else rates
-    recorder = _Recorder(arguments.num_steps, arguments.smoothing,
-                         arguments.divergence_threshold, accumulation)
+    if ratio != 1.0:
+        per_batch = ScaledSchedule(per_batch, ratio)
     _keras_private.batch_counter(optimizer).assign(0)
     # The sweep's first update starts from no accumulated gradient, not
     # from a half-made update left by an earlier fit.
@@ -54,13 +101,6 @@ def sweep(model, arguments):
     _keras_private.hold_rate(optimizer, per_batch)
     for name, value in held.items():
         setattr(optimizer, name, value)
-    model.train_function = None
-    # One loss per batch needs one batch per execution.
-    model.steps_per_execution = 1
-    _fit(model, arguments.data, arguments.num_steps * accumulation, recorder,
-         arguments.verbose)
-    return RangeTestResult(rates.numpy(np.arange(len(recorder.losses))),
-                           recorder.losses, recorder.smoothed)
 
 
 def _fit(model, data, num_batches, recorder, verbose):

@@ -7,15 +7,21 @@ import keras
 import numpy as np
 import pytest
 
+import keras_lr
 from keras_lr import schedules as S
 from keras_lr.callbacks import CyclicLR
 from keras_lr.callbacks import LearningRateLogger
 from keras_lr.callbacks import LearningRateScheduler
 from keras_lr.callbacks import ReduceLROnPlateau
 from keras_lr.callbacks import logger as logger_module
+from keras_lr.optimizers import groups
+from keras_lr.optimizers import layer_decay
 from tests.support.callbacks import Worse
+from tests.support.models import TracingSGD
+from tests.support.models import layer_patterns
 from tests.support.models import rates_used
 from tests.support.models import tiny_model
+from tests.support.models import transformer_model
 from tests.support.tensorboard import read_scalars
 
 pytestmark = pytest.mark.backend_neutral
@@ -235,3 +241,93 @@ def test_a_scheduler_left_over_from_a_crashed_fit_is_not_believed(data, tmp_path
     steps, values = read_scalars(str(tmp_path))
     np.testing.assert_array_equal(steps, np.arange(2, 7))
     np.testing.assert_allclose(values, 0.02, rtol=1e-6)
+
+
+# A MultiOptimizer: one tag and one logs key per group
+
+
+def _grouped_model():
+    """Three groups, each driven differently: a keras_lr schedule (the
+    default group), a Keras built-in schedule and a float."""
+    model = transformer_model(depth=1)
+    model.compile(keras.optimizers.MultiOptimizer(keras.optimizers.OptimizerMap(
+        TracingSGD(S.Warmup(S.CosineAnnealing(0.1, 20), 3)),
+        {
+            "embeddings/.*": TracingSGD(
+                keras.optimizers.schedules.ExponentialDecay(0.05, 4, 0.5)),
+            "block_0_.*": TracingSGD(0.02),
+        },
+    )), loss="mse")
+    return model
+
+
+def test_each_group_of_a_multi_optimizer_has_its_own_tag(data, tmp_path):
+    model = _grouped_model()
+    history = model.fit(*data, batch_size=8, epochs=EPOCHS, verbose=0,
+                        callbacks=[LearningRateLogger(str(tmp_path))])
+    named = groups(model.optimizer)
+    assert list(named) == ["default", "embeddings/.*", "block_0_.*"]
+    for name, sub in named.items():
+        used = keras.ops.convert_to_numpy(sub.trace)[: EPOCHS * BATCHES].astype(np.float64)
+        steps, values = read_scalars(str(tmp_path), tag=f"learning_rate/{name}")
+        np.testing.assert_array_equal(steps, np.arange(EPOCHS * BATCHES))
+        np.testing.assert_allclose(values, used, rtol=1e-6)
+        np.testing.assert_allclose(
+            history.history[f"learning_rate/{name}"], used[BATCHES - 1 :: BATCHES],
+            rtol=1e-6,
+        )
+        assert len(np.unique(np.round(used, 9))) > 1 or name == "block_0_.*"
+    # No ungrouped tag or key: a MultiOptimizer has no one rate.
+    assert "learning_rate" not in history.history
+    with pytest.raises(KeyError):
+        read_scalars(str(tmp_path), tag="learning_rate")
+
+
+def test_groups_are_read_from_the_device_once_per_epoch(data, tmp_path, monkeypatch):
+    reads = []
+    read_step = logger_module._optimizer_rate.read_step
+    float_rate = logger_module._optimizer_rate.float_rate
+
+    def counted(function):
+        def read(*args, **kwargs):
+            reads.append(function.__name__)
+            return function(*args, **kwargs)
+        return read
+
+    monkeypatch.setattr(logger_module._optimizer_rate, "read_step", counted(read_step))
+    monkeypatch.setattr(logger_module._optimizer_rate, "float_rate", counted(float_rate))
+    model = _grouped_model()
+    model.fit(*data, batch_size=8, epochs=EPOCHS, verbose=0,
+              callbacks=[LearningRateLogger(str(tmp_path))])
+    # Per epoch: each of the 3 groups' step at its start and end, and the
+    # float group's rate once; nothing per batch (5 per epoch).
+    assert reads.count("read_step") == EPOCHS * 3 * 2
+    assert reads.count("float_rate") == EPOCHS
+
+
+def test_scheduled_momentum_and_weight_decay_per_group(data, tmp_path):
+    rate = S.OneCycle(0.1, total_steps=EPOCHS * BATCHES)
+    momentum = rate.momentum_schedule()
+    weight_decay = S.CosineAnnealing(0.01, EPOCHS * BATCHES)
+    model = transformer_model(depth=1)
+    optimizer = layer_decay(model, keras_lr.optimizers.SGD(
+        rate, momentum=momentum, weight_decay=weight_decay), 0.5, layer_patterns(1))
+    model.compile(optimizer, loss="mse")
+    history = model.fit(*data, batch_size=8, epochs=EPOCHS, verbose=0,
+                        callbacks=[LearningRateLogger(str(tmp_path))])
+    expected_steps = np.arange(EPOCHS * BATCHES)
+    shares = {"default": 1.0, "embeddings/.*": 0.25, "block_0_.*": 0.5}
+    assert list(groups(optimizer)) == list(shares)
+    for name, share in shares.items():
+        for tag, values in (
+            ("learning_rate", share * rate.numpy(expected_steps)),
+            ("momentum", momentum.numpy(expected_steps)),
+            ("weight_decay", weight_decay.numpy(expected_steps)),
+        ):
+            steps, logged = read_scalars(str(tmp_path), tag=f"{tag}/{name}")
+            np.testing.assert_array_equal(steps, expected_steps)
+            np.testing.assert_allclose(logged, values, rtol=1e-6)
+            np.testing.assert_allclose(
+                history.history[f"{tag}/{name}"], values[BATCHES - 1 :: BATCHES],
+                rtol=1e-6,
+            )

@@ -20,6 +20,21 @@ def test_schedules_all_lists_exactly_the_public_names():
     assert set(schedules.__all__) == public
 
 
+def test_optimizers_all_lists_exactly_the_public_names():
+    public = {
+        name
+        for name, value in vars(keras_lr.optimizers).items()
+        if not name.startswith("_") and not inspect.ismodule(value)
+    }
+    assert set(keras_lr.optimizers.__all__) == public
+
+
+def test_the_scaled_schedule_is_registered_under_keras_lr():
+    cls = keras_lr.optimizers.ScaledSchedule
+    assert keras.saving.get_registered_name(cls) == "keras_lr>ScaledSchedule"
+    assert keras.saving.get_registered_object("keras_lr>ScaledSchedule") is cls
+
+
 def test_every_schedule_is_registered_under_keras_lr():
     for cls in schedules.ALL_SCHEDULES:
         assert issubclass(cls, keras.optimizers.schedules.LearningRateSchedule)

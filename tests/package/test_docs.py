@@ -11,7 +11,7 @@ pytestmark = pytest.mark.backend_neutral
 
 MODULES = sorted(
     {cls.__module__ for cls in keras_lr.schedules.ALL_SCHEDULES}
-    | {"keras_lr.schedules"}
+    | {"keras_lr.schedules", "keras_lr._groups"}
 )
 
 

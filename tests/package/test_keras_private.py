@@ -205,7 +205,8 @@ def test_no_module_reads_a_private_keras_attribute():
     package = pathlib.Path(_keras_private.__file__).parent
     private = re.compile(
         r"\.(_learning_rate|_iterations|_accumulated_gradients|_momentums"
-        r"|_trainable_variables|h5_file)\b|\"_direction\"|\"_learning_rate\""
+        r"|_trainable_variables|_optimizer_map|_var_to_optimizer_idx|h5_file)\b"
+        r"|\"_direction\"|\"_learning_rate\""
     )
     offenders = [
         f"{path.relative_to(package)}:{number}"
@@ -215,3 +216,38 @@ def test_no_module_reads_a_private_keras_attribute():
         if private.search(line)
     ]
     assert offenders == []
+
+
+def _multi_optimized_model():
+    embeddings, head = keras.optimizers.SGD(0.01), keras.optimizers.SGD(0.1)
+    keras.utils.set_random_seed(0)
+    # Functional: a Sequential model's paths start with its own name.
+    inputs = keras.Input((3,))
+    hidden = keras.layers.Dense(2, name="embeddings")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(1, name="head")(hidden))
+    model.compile(keras.optimizers.MultiOptimizer(
+        keras.optimizers.OptimizerMap(head, {"embeddings/.*": embeddings})
+    ), loss="mse")
+    return model, embeddings, head
+
+
+def test_multi_optimizer_map_is_the_map_it_was_built_with():
+    model, embeddings, head = _multi_optimized_model()
+    mapping = _keras_private.multi_optimizer_map(model.optimizer)
+    assert isinstance(mapping, keras.optimizers.OptimizerMap)
+    assert list(mapping) == ["embeddings/.*"]
+    assert mapping["embeddings/.*"] is embeddings
+    assert mapping.default_optimizer is head
+
+
+def test_multi_optimizer_of_is_the_sub_optimizer_build_chose():
+    model, embeddings, head = _multi_optimized_model()
+    model.optimizer.build(model.trainable_variables)
+    chosen = {
+        v.path: _keras_private.multi_optimizer_of(model.optimizer, v)
+        for v in model.trainable_variables
+    }
+    assert chosen == {
+        "embeddings/kernel": embeddings, "embeddings/bias": embeddings,
+        "head/kernel": head, "head/bias": head,
+    }

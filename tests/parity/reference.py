@@ -71,3 +71,21 @@ def torch_cosine_annealing_warm_restarts(base_lr, t_0, t_mult, eta_min, n):
             t_cur -= t_i
             t_i *= t_mult
     return np.array(rates)
+
+
+def timm_vit_layer_scales(depth, decay):
+    """timm's `param_groups_layer_decay(model, layer_decay=decay)` `lr_scale`
+    per layer id for a ViT of `depth` blocks, from timm's
+    `optim/_param_groups.py` (`param_groups_layer_decay`) and the ViT's
+    `group_matcher`: the stem (embeddings) is layer 0, block `i` layer
+    `i + 1`, the final norm layer `depth + 1`, and a parameter no rule
+    matches (the head) takes `layer_max`. Then timm computes
+
+        num_layers = max(layer_map.values()) + 1
+        layer_max = num_layers - 1
+        layer_scales = [decay ** (layer_max - i) for i in range(num_layers)]
+    """
+    layer_map_max = depth + 1
+    num_layers = layer_map_max + 1
+    layer_max = num_layers - 1
+    return [decay ** (layer_max - i) for i in range(num_layers)]

@@ -77,6 +77,34 @@ def two_layer_model(optimizer, seed=0):
     return model
 
 
+def transformer_model(depth=2, seed=0):
+    """A transformer-shaped model on the `data` fixture's 3 features (read
+    as 3 tokens of 1), its layers named as a small ViT or BERT:
+    `embeddings`, blocks `block_<i>_attention` (Keras's
+    `MultiHeadAttention`) and `block_<i>_mlp` for `i` in `0..depth - 1`,
+    `norm`, `head`. Not compiled; weights drawn after
+    `keras.utils.set_random_seed(seed)`."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((3,))
+    x = keras.layers.Reshape((3, 1))(inputs)
+    x = keras.layers.Dense(4, name="embeddings")(x)
+    for i in range(depth):
+        attended = keras.layers.MultiHeadAttention(
+            num_heads=1, key_dim=2, name=f"block_{i}_attention"
+        )(x, x)
+        x = keras.layers.Add()([x, attended])
+        x = keras.layers.Dense(4, activation="tanh", name=f"block_{i}_mlp")(x)
+    x = keras.layers.LayerNormalization(name="norm")(x)
+    x = keras.layers.GlobalAveragePooling1D()(x)
+    return keras.Model(inputs, keras.layers.Dense(1, name="head")(x))
+
+
+def layer_patterns(depth):
+    """`keras_lr.optimizers.layer_decay`'s `layers` for `transformer_model`:
+    the embeddings, then each block, bottom first."""
+    return ["embeddings/.*"] + [f"block_{i}_.*" for i in range(depth)]
+
+
 def summing_model(learning_rate, jit_compile="auto"):
     """w <- w + lr(step) at every update: MAE against a far target, x = 1.
 
