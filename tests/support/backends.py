@@ -44,3 +44,35 @@ def fewer_elsewhere(params, kept=1):
     """
     params = list(params)
     return params if keras.backend.backend() == "tensorflow" else params[:kept]
+
+
+def count_compiles(model):
+    """A list that grows by one at each compile of `model`'s train step.
+
+    On TensorFlow (with or without XLA) and JAX, the Python of the train
+    step runs once per trace: each run is a compile. Keras's torch trainer
+    runs the step eagerly and builds nothing but the function that calls
+    it, so on torch each train function built counts. Call it on a model
+    that has not trained yet (JAX retraces the function it was given), whose
+    optimizer is built (TensorFlow traces a first step that creates
+    variables twice).
+    """
+    compiles = []
+    if keras.backend.backend() == "torch":
+        make = model.make_train_function
+
+        def counting(force=False):
+            if force or model.train_function is None:
+                compiles.append("built")
+            return make(force=force)
+
+        model.make_train_function = counting
+    else:
+        step = model.train_step
+
+        def tracing(*args):
+            compiles.append("traced")
+            return step(*args)
+
+        model.train_step = tracing
+    return compiles
