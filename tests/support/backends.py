@@ -49,16 +49,21 @@ def fewer_elsewhere(params, kept=1):
 def count_compiles(model):
     """A list that grows by one at each compile of `model`'s train step.
 
-    On TensorFlow (with or without XLA) and JAX, the Python of the train
-    step runs once per trace: each run is a compile. Keras's torch trainer
-    runs the step eagerly and builds nothing but the function that calls
-    it, so on torch each train function built counts. Call it on a model
+    On TensorFlow (a `tf.function`, with or without XLA) and JAX with
+    `jit_compile`, the Python of the train step runs once per trace: each
+    run is a compile. Keras's torch trainer runs the step eagerly, as JAX
+    does without `jit_compile` (a model loaded from a `.keras` file written
+    on TensorFlow, say) and any backend with `run_eagerly`: they build
+    nothing but the function that calls it, and each one built counts. Call it on a model
     that has not trained yet (JAX retraces the function it was given), whose
     optimizer is built (TensorFlow traces a first step that creates
     variables twice).
     """
     compiles = []
-    if keras.backend.backend() == "torch":
+    eager = model.run_eagerly or keras.backend.backend() == "torch" or (
+        keras.backend.backend() == "jax" and not model.jit_compile
+    )
+    if eager:
         make = model.make_train_function
 
         def counting(force=False):
