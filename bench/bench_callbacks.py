@@ -14,7 +14,14 @@ logger's bulk write, TensorBoard's epoch summaries) is inside the timing.
   `TensorBoard(update_freq=1)` against no callback (float rate), and the
   logger on an in-graph `CyclicalLearningRate` against that schedule alone;
 - `CyclicLR` and `LearningRateScheduler(unit="step")` (host writes every
-  batch) against the same `CyclicalLearningRate` passed to the optimizer.
+  batch) against the same `CyclicalLearningRate` passed to the optimizer;
+- on a small CNN (Conv2D 16 3x3 relu -> max pool -> Dense 10), an epoch
+  ending in a `ReduceLROnPlateau` reduction of its schedule against one
+  without (the same callback, on a score that improves every epoch): what a
+  reduction costs the epoch after it, recompiles included.
+
+`--only TEXT` measures the configurations whose name contains TEXT (and
+their references).
 
 Prints a Markdown table with the machine and date, for the README.
 """
@@ -60,8 +67,48 @@ def _cyclical():
     return S.CyclicalLearningRate(0.001, 0.1, step_size=400)
 
 
+def _cnn(learning_rate):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((28, 28)),
+        keras.layers.Reshape((28, 28, 1)),
+        keras.layers.Conv2D(16, 3, activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10),
+    ])
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    return model
+
+
+class _Score(keras.callbacks.Callback):
+    """`score` in the epoch's logs: the same every epoch (so a plateau with
+    `patience=0` reduces at every epoch's end), or better every epoch."""
+
+    def __init__(self, improving):
+        super().__init__()
+        self.improving, self.value = improving, 1.0
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.improving:
+            self.value /= 2
+        logs["score"] = self.value
+
+
+def _plateau(improving):
+    # factor 0.999: thousands of reductions stay far from the floor.
+    return lambda: [
+        _Score(improving),
+        C.ReduceLROnPlateau("score", factor=0.999, patience=0, mode="min"),
+    ]
+
+
 def configurations(log_dir):
-    """name -> (reference name, learning rate, callbacks factory)."""
+    """name -> (reference name, learning rate, callbacks factory[, model
+    factory, the MNIST-sized model by default])."""
     path = lambda name: os.path.join(log_dir, name)  # noqa: E731
     return {
         "no callback (float rate)": (None, 0.05, list),
@@ -81,19 +128,29 @@ def configurations(log_dir):
         "LearningRateScheduler(CyclicalLearningRate, unit=\"step\")": (
             "CyclicalLearningRate in the optimizer", 0.05,
             lambda: [C.LearningRateScheduler(_cyclical(), unit="step")]),
+        "CNN, ReduceLROnPlateau not reducing": (
+            None, _cyclical(), _plateau(improving=True), _cnn),
+        "CNN, ReduceLROnPlateau reducing at every epoch's end": (
+            "CNN, ReduceLROnPlateau not reducing", _cyclical(),
+            _plateau(improving=False), _cnn),
     }
 
 
-def measure(rounds, steps):
+def measure(rounds, steps, only=None):
     x, y = _random_data(steps)
     with tempfile.TemporaryDirectory() as log_dir:
         named = configurations(log_dir)
+        if only:
+            kept = {n for n, (reference, *_) in named.items() if only in n}
+            kept |= {named[n][0] for n in kept if named[n][0]}
+            named = {n: c for n, c in named.items() if n in kept}
         runners = {
-            name: _Runner(_model(rate), x, y, make())
-            for name, (_, rate, make) in named.items()
+            name: _Runner((spec[3] if len(spec) > 3 else _model)(spec[1]), x, y,
+                          spec[2]())
+            for name, spec in named.items()
         }
         _TimedLogger.seconds = 0.0
-        references = {name: reference for name, (reference, _, _) in named.items()}
+        references = {name: spec[0] for name, spec in named.items()}
         times, ratios = paired_rounds(references, runners, rounds, steps)
     logger_steps = 2 * rounds * steps
     return references, times, ratios, _TimedLogger.seconds / logger_steps
@@ -103,9 +160,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=21)
     parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--only", default=None)
     args = parser.parse_args(argv)
-    references, times, ratios, logger_seconds = measure(args.rounds, args.steps)
+    references, times, ratios, logger_seconds = measure(
+        args.rounds, args.steps, args.only
+    )
     print_paired_table(references, times, ratios, args.rounds, args.steps)
+    if "no callback (float rate)" not in times:
+        return
     baseline = statistics.median(times["no callback (float rate)"])
     print()
     print(

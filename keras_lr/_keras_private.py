@@ -33,6 +33,9 @@ Private attributes, read through the accessors below:
 - `multi_optimizer._var_to_optimizer_idx` with `_var_key`: which
   sub-optimizer a variable was given at `build`, for a callable map (calling
   the callable again may build a new optimizer).
+- `optimizer._track_variable` and `optimizer._variables`: the list behind
+  `optimizer.variables`, to add a variable the compiled step reads
+  (`add_unsaved_variable`).
 - `H5Entry.h5_file`: the file behind a weights store, only to name it in an
   error message.
 
@@ -44,6 +47,9 @@ to give the same numbers.
 This module fails at import, naming what moved, if the imported names are
 gone.
 """
+
+import contextlib
+import types
 
 import keras
 
@@ -62,6 +68,7 @@ __all__ = [
     "KerasSaveable",
     "OptimizerState",
     "accumulated_gradients",
+    "add_unsaved_variable",
     "backend_optimizer_class",
     "batch_counter",
     "metric_direction",
@@ -118,6 +125,67 @@ def multi_optimizer_of(optimizer, variable):
     """The sub-optimizer a built `MultiOptimizer` gave `variable` at `build`."""
     index = optimizer._var_to_optimizer_idx[optimizer._var_key(variable)]
     return optimizer.optimizers[index]
+
+
+def add_unsaved_variable(optimizer, variable, wrapper=None):
+    """Make `variable` one of `optimizer.variables`, but none of its saved ones.
+
+    The JAX trainer hands `optimizer.variables` to the compiled train step
+    and takes them back from it: a variable read there that is not among
+    them is a constant of the step, frozen at its value when it was traced.
+    Keras's optimizer also writes exactly these variables into every
+    weights file (`optimizer/vars/0..n`) and skips a file whose count
+    differs, so a variable added to them would orphan every file already
+    written. The optimizer's (and its `LossScaleOptimizer` `wrapper`'s)
+    `save_own_variables` and `load_own_variables` are therefore Keras's own,
+    run with the added variables left out of the list; the variable's value
+    is for its owner to save (keras_lr's callbacks keep it in their
+    `OptimizerState`).
+    """
+    unsaved = optimizer.__dict__.get("_keras_lr_unsaved")
+    if unsaved is None:
+        unsaved = set()
+        # Not through the optimizer's `__setattr__`, which tracks values.
+        object.__setattr__(optimizer, "_keras_lr_unsaved", unsaved)
+    if id(variable) in unsaved:
+        return
+    optimizer._track_variable(variable)
+    unsaved.add(id(variable))
+    for owner in (optimizer, wrapper):
+        if owner is not None:
+            _save_without_unsaved(owner, optimizer)
+
+
+def _save_without_unsaved(owner, optimizer):
+    if "save_own_variables" in owner.__dict__:
+        return
+    cls = type(owner)
+
+    def save_own_variables(self, store):
+        with _unsaved_left_out(optimizer):
+            cls.save_own_variables(self, store)
+
+    def load_own_variables(self, store):
+        with _unsaved_left_out(optimizer):
+            cls.load_own_variables(self, store)
+
+    for method in (save_own_variables, load_own_variables):
+        object.__setattr__(owner, method.__name__, types.MethodType(method, owner))
+
+
+@contextlib.contextmanager
+def _unsaved_left_out(optimizer):
+    # The list itself is the tracker's store (its slice assignment compares
+    # variables): a filtered copy stands in for it meanwhile.
+    variables = optimizer._variables
+    unsaved = optimizer.__dict__["_keras_lr_unsaved"]
+    object.__setattr__(
+        optimizer, "_variables", [v for v in variables if id(v) not in unsaved]
+    )
+    try:
+        yield
+    finally:
+        object.__setattr__(optimizer, "_variables", variables)
 
 
 def metric_direction(metric):

@@ -118,10 +118,13 @@ class PatienceMonitor(keras.callbacks.Callback):
         """Whether `optimizer` is not the one this callback is attached to."""
         return getattr(optimizer, self.state_class.attribute, None) is not self._holder
 
-    def _recompile(self):
-        # What the callback changed (a scale, a schedule) is a constant of
-        # the compiled train step.
-        self.model.make_train_function(force=True)
+    def _rebuild_train_function(self):
+        # The optimizer's schedule changed form (a wrapper put in place, its
+        # numbers now read from variables): a train step traced before holds
+        # the old one. Once per attach; a reduction or a trigger later only
+        # assigns variables (`_live`).
+        if getattr(self.model, "train_function", None) is not None:
+            self.model.make_train_function(force=True)
 
     # --- the hooks -----------------------------------------------------------
 

@@ -42,6 +42,13 @@ def base_optimizer(model):
     return getattr(optimizer, "inner_optimizer", optimizer)
 
 
+def wrapper(model):
+    """The `LossScaleOptimizer` around the optimizer that owns the rate, or
+    None."""
+    optimizer = model.optimizer
+    return optimizer if getattr(optimizer, "inner_optimizer", None) is not None else None
+
+
 def read_step(optimizer):
     """The number of real updates so far: the index of the next one.
 

@@ -10,11 +10,118 @@ from keras_lr import _keras_private
 from keras_lr import _validation
 from keras_lr._keras_private import print_msg
 from keras_lr.callbacks import _optimizer_rate
+from keras_lr.callbacks._live import LiveValues
 from keras_lr.callbacks._monitor import MonitorState
 from keras_lr.callbacks._monitor import PatienceMonitor
 from keras_lr.callbacks.plateau import ReducedSchedule
 from keras_lr.schedules import evaluate
+from keras_lr.schedules._shapes import ramp
+from keras_lr.schedules.base import Schedule
 from keras_lr.schedules.cooldown import Cooldown
+
+_SHAPES = ("1-sqrt", "linear", "cosine")
+
+
+@keras.saving.register_keras_serializable(package="keras_lr")
+class PendingCooldown(LiveValues, Schedule):
+    """A schedule until a trigger sets `start_step`, then its `Cooldown`.
+
+    ```python
+    lr(step) = schedule(step)                          while start_step is None
+    lr(step) = Cooldown(schedule, start_step, decay_steps, shape,
+                        min(min_learning_rate, schedule(start_step)))(step)
+    ```
+
+    `CooldownOnTrigger` installs it before training, so that the trigger
+    only sets `start_step`: the compiled train step reads the start and the
+    cooldown's two ends from variables of the optimizer, and cools down from
+    the next update without a recompile. Its config holds `start_step`, so a
+    saved model continues the cooldown (or waits for it) without the
+    callback.
+
+    Args:
+        schedule: any `LearningRateSchedule`, followed until `start_step`.
+        decay_steps: the length of the cooldown, a positive integer.
+        shape: `"1-sqrt"`, `"linear"` or `"cosine"`.
+        min_learning_rate: the final rate (lowered to the schedule's rate at
+            `start_step` if that is smaller).
+        start_step: the first step of the cooldown, or `None` before the
+            trigger.
+
+    Example:
+
+    >>> from keras_lr.schedules import Constant
+    >>> pending = PendingCooldown(Constant(0.1), decay_steps=100, shape="linear")
+    >>> pending.numpy([0, 150]).round(6).tolist()
+    [0.1, 0.1]
+    >>> pending.start_step = 100
+    >>> pending.numpy([99, 150, 200]).round(6).tolist()
+    [0.1, 0.05, 0.0]
+    """
+
+    _live_kinds = {"start_step": "int", "peak": "float", "floor": "float"}
+
+    def __init__(
+        self, schedule, decay_steps, shape="1-sqrt", min_learning_rate=0.0,
+        start_step=None,
+    ):
+        self.schedule = _validation.check_schedule("schedule", schedule)
+        self.decay_steps = _validation.check_positive_int("decay_steps", decay_steps)
+        self.shape = _validation.check_choice("shape", shape, _SHAPES)
+        self.min_learning_rate = _validation.check_learning_rate(
+            "min_learning_rate", min_learning_rate
+        )
+        self.start_step = start_step
+
+    @property
+    def start_step(self):
+        return self.__dict__["_start_step"]
+
+    @start_step.setter
+    def start_step(self, start):
+        cooldown = None
+        if start is not None:
+            start = _validation.check_non_negative_int("start_step", start)
+            peak = float(evaluate(self.schedule, start))
+            # `Cooldown` checks the rate at the start (finite, in range).
+            cooldown = Cooldown(
+                self.schedule, start, self.decay_steps, self.shape,
+                min(self.min_learning_rate, peak),
+            )
+        self.__dict__.update(_start_step=start, _cooldown=cooldown)
+        self._refresh_live()
+
+    @property
+    def cooldown(self):
+        """The `Cooldown` in place since the trigger, or `None` before it."""
+        return self.__dict__["_cooldown"]
+
+    def _live_number(self, name, dtype):
+        cooldown = self.cooldown
+        if cooldown is None:
+            # Not triggered: a start no step reaches.
+            value = np.iinfo(dtype).max if name == "start_step" else 0.0
+        elif name == "start_step":
+            value = cooldown.start_step
+        else:
+            value = cooldown._peak() if name == "peak" else cooldown.min_learning_rate
+        return np.asarray(value, dtype=dtype)
+
+    def _formula(self, step, xp):
+        start = self._read_live("start_step", step, xp)
+        if start is None:
+            inner = self.schedule if self.cooldown is None else self.cooldown
+            return xp.schedule(inner, step)
+        # `Cooldown`'s formula, with its start and ends read from variables
+        # (exact in whole steps below 2**24 in float32, 2**53 in float64).
+        span = float(self.decay_steps)
+        near = xp.minimum(xp.maximum(start + span - step, 0.0), span)
+        far = xp.minimum(xp.maximum(step - start, 0.0), span) / span
+        cooled = ramp(
+            self._read_live("floor", step, xp), self._read_live("peak", step, xp),
+            near / span, self.shape, xp, far=far,
+        )
+        return xp.where(step < start, xp.schedule(self.schedule, step), cooled)
 
 
 def _scheduled(optimizer):
@@ -27,9 +134,12 @@ def _scheduled(optimizer):
 
 
 def installed_cooldown(optimizer):
-    """The `Cooldown` in the optimizer's rate (also under a plateau's
-    `ReducedSchedule`), or None."""
+    """The cooldown in the optimizer's rate (also under a plateau's
+    `ReducedSchedule`): a `Cooldown`, a triggered `PendingCooldown`, or
+    None."""
     schedule, _ = _scheduled(optimizer)
+    if isinstance(schedule, PendingCooldown):
+        return schedule if schedule.start_step is not None else None
     return schedule if isinstance(schedule, Cooldown) else None
 
 
@@ -81,7 +191,7 @@ class CooldownOnTrigger(PatienceMonitor):
 
     Keeps the optimizer's schedule (a constant rate, a warmup then a
     constant, an inverse square root, anything) until a trigger, then
-    replaces it with `keras_lr.schedules.Cooldown(schedule, start_step,
+    follows `keras_lr.schedules.Cooldown(schedule, start_step,
     decay_steps, shape, min_learning_rate)`, starting at the next update:
     the decay phase of warmup-stable-decay without fixing the run's length
     in advance (Hägele et al. 2024; WSD-S, Wen et al. 2024). The triggers,
@@ -93,17 +203,17 @@ class CooldownOnTrigger(PatienceMonitor):
       mode)` would stop the run, the cooldown starts instead (the same
       patience rule and comparisons; a NaN or infinite value counts as no
       improvement);
-    - `trigger()`: called by you or another callback. Outside `fit` the
-      cooldown is installed at once; during `fit`, at the next epoch
-      boundary.
+    - `trigger()`: called by you or another callback, in `fit` (from any
+      hook) or outside it: the cooldown starts with the next update.
 
     The trigger is taken once: afterwards the cooldown runs its course, and
     with `stop_training=True` the run stops at the end of the epoch in
     which the cooldown reaches `min_learning_rate` (choose `decay_steps` as
     a whole number of epochs to end on the last cooled-down step).
 
-    Installing the cooldown recompiles the train step once (the schedule is
-    a constant of the compiled step). The cooldown is part of the
+    The callback wraps the optimizer's schedule in a `PendingCooldown`
+    before training, whose compiled form reads the start from a variable:
+    the trigger recompiles nothing. The cooldown is part of the
     optimizer's learning rate, so `model.save` and `keras.models.load_model`
     keep it (no callback needed to continue it). The trigger's state (the
     start step, and the monitored metric's best value and wait) is saved in
@@ -203,7 +313,6 @@ class CooldownOnTrigger(PatienceMonitor):
             )
         self.verbose = int(verbose)
         self._requested = False
-        self._needs_compile = False
         self._epoch = None
 
     def get_config(self):
@@ -227,19 +336,53 @@ class CooldownOnTrigger(PatienceMonitor):
         return self._state()["start_step"]
 
     def _prepare(self, optimizer, holder):
+        """Put a `PendingCooldown` in place of the schedule, bound to the
+        optimizer, so that the trigger only assigns its variables."""
+        schedule, reduced = _scheduled(optimizer)
+        if isinstance(schedule, Cooldown):
+            # A model saved with its cooldown by an earlier release: a
+            # schedule already cooling down, which nothing changes any more.
+            pending = None
+        elif isinstance(schedule, PendingCooldown) and (
+            schedule.start_step is not None or self._arguments_of(schedule)
+        ):
+            pending = schedule
+        elif isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+            if isinstance(schedule, PendingCooldown):  # another callback's
+                schedule = schedule.schedule
+            pending = PendingCooldown(
+                schedule, self.decay_steps, self.shape, self.min_learning_rate
+            )
+            if reduced is not None:
+                reduced.schedule = pending
+            else:
+                optimizer.learning_rate = pending
+        else:  # a float rate, refused at on_train_begin
+            return
+        changed = pending is not schedule
+        if pending is not None:
+            changed |= pending.bind(optimizer, _optimizer_rate.wrapper(self.model))
         cooldown = installed_cooldown(optimizer)
         if cooldown is not None and holder.values["start_step"] is None:
             # A model loaded with its cooldown (`load_model`): triggered.
             holder.values["start_step"] = cooldown.start_step
+        if changed:
+            self._rebuild_train_function()
+
+    def _arguments_of(self, pending):
+        return (pending.decay_steps, pending.shape, pending.min_learning_rate) == (
+            self.decay_steps, self.shape, self.min_learning_rate
+        )
 
     def trigger(self):
-        """Start the cooldown: now outside `fit`, at the next epoch boundary
-        during it. Once triggered, later calls do nothing."""
+        """Start the cooldown with the next update, during `fit` or outside
+        it (the next `fit` of a callback not yet given a model). Once
+        triggered, later calls do nothing."""
         if self.start_step is not None:
             return
         self._requested = True
-        if not self._in_fit and self.model is not None:
-            self._start(epoch=None)
+        if self.model is not None:
+            self._start(epoch=self._epoch if self._in_fit else None)
 
     # --- the hooks ---------------------------------------------------------
 
@@ -257,8 +400,6 @@ class CooldownOnTrigger(PatienceMonitor):
             or (self.start_epoch is not None and epoch >= self.start_epoch)
         ):
             self._start(epoch)
-        if self._needs_compile:
-            self._recompile()
 
     def on_test_end(self, logs=None):
         super().on_test_end(logs)
@@ -288,13 +429,6 @@ class CooldownOnTrigger(PatienceMonitor):
                     f"\nEpoch {epoch + 1}: CooldownOnTrigger: the cooldown is "
                     "over, stopping training."
                 )
-
-    def on_train_end(self, logs=None):
-        super().on_train_end(logs)
-        if self._needs_compile:
-            # Triggered by the last epoch: a later fit (with or without this
-            # callback) must not reuse the train step compiled before it.
-            self._recompile()
 
     # --- the trigger -------------------------------------------------------
 
@@ -355,12 +489,12 @@ class CooldownOnTrigger(PatienceMonitor):
 
     def _start(self, epoch):
         optimizer = _optimizer_rate.base_optimizer(self.model)
+        if self._needs_attach(optimizer):
+            self._attach(optimizer)
         if installed_cooldown(optimizer) is not None:
             return
         start = self._schedule_step()
         self._install(optimizer, start)
-        if not self._in_fit:
-            self._recompile()
         if self.verbose > 0:
             rate = float(evaluate(installed_cooldown(optimizer), start))
             where = "" if epoch is None else f"Epoch {epoch + 1}: "
@@ -371,31 +505,21 @@ class CooldownOnTrigger(PatienceMonitor):
             )
 
     def _install(self, optimizer, start):
-        """Put `Cooldown(schedule, start, ...)` in place of the schedule."""
-        schedule, reduced = _scheduled(optimizer)
-        if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        """Start the optimizer's `PendingCooldown` at `start`: assigns the
+        variables its compiled form reads (after the JAX trainer gave them
+        back, mid-epoch too), so the next update cools down."""
+        schedule, _ = _scheduled(optimizer)
+        if not isinstance(schedule, PendingCooldown):
             raise _needs_schedule(schedule)
-        peak = float(evaluate(schedule, start))
-        minimum = self.min_learning_rate
-        if minimum > peak:
+        peak = float(evaluate(schedule.schedule, start))
+        if self.min_learning_rate > peak:
             self._warn_once(
                 "minimum",
                 f"CooldownOnTrigger: the schedule's rate at step {start} "
-                f"({peak}) is below min_learning_rate={minimum}; the "
-                "cooldown ends at that rate instead.",
+                f"({peak}) is below min_learning_rate={self.min_learning_rate}; "
+                "the cooldown ends at that rate instead.",
             )
-            minimum = peak
-        cooldown = Cooldown(
-            schedule, start, self.decay_steps, self.shape, minimum
-        )
-        if reduced is not None:
-            reduced.schedule = cooldown
-        else:
-            optimizer.learning_rate = cooldown
+        _optimizer_rate.sync_jax_state(self.model)
+        schedule.start_step = start
         self._requested = False
         self._state()["start_step"] = start
-        self._needs_compile = True
-
-    def _recompile(self):
-        super()._recompile()
-        self._needs_compile = False

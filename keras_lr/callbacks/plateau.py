@@ -10,6 +10,7 @@ from keras_lr import _validation
 from keras_lr._keras_private import print_msg
 from keras_lr._keras_private import weights_file_name
 from keras_lr.callbacks import _optimizer_rate
+from keras_lr.callbacks._live import LiveValues
 from keras_lr.callbacks._monitor import MonitorState
 from keras_lr.callbacks._monitor import PatienceMonitor
 from keras_lr.callbacks._monitor import state_property
@@ -19,7 +20,7 @@ _LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
-class ReducedSchedule(Schedule):
+class ReducedSchedule(LiveValues, Schedule):
     """A schedule scaled down by `ReduceLROnPlateau`, floored at a minimum.
 
     ```python
@@ -34,7 +35,9 @@ class ReducedSchedule(Schedule):
     `scale` (the one mutable value of a keras_lr
     schedule) and `plateau_state`, its patience bookkeeping; both are part of
     the config, so a saved model resumes at the reduced rate with the same
-    bookkeeping.
+    bookkeeping. While the callback drives it, the compiled train step reads
+    `scale` and `min_learning_rate` from variables of the optimizer, so a
+    reduction takes effect at the next update without a recompile.
 
     Args:
         schedule: any `LearningRateSchedule`.
@@ -62,11 +65,23 @@ class ReducedSchedule(Schedule):
         )
         self.plateau_state = _check_plateau_state(plateau_state)
 
+    _live_kinds = {"scale": "float", "min_learning_rate": "float"}
+
+    scale = property(
+        lambda self: self._scale, lambda self, value: self._set_live("scale", value)
+    )
+    min_learning_rate = property(
+        lambda self: self._min_learning_rate,
+        lambda self, value: self._set_live("min_learning_rate", value),
+    )
+
     def _formula(self, step, xp):
         base = xp.schedule(self.schedule, step)
-        return xp.maximum(
-            base * self.scale, xp.minimum(xp.const(self.min_learning_rate), base)
-        )
+        scale = self._read_live("scale", step, xp)
+        floor = self._read_live("min_learning_rate", step, xp)
+        if scale is None:
+            scale, floor = self.scale, xp.const(self.min_learning_rate)
+        return xp.maximum(base * scale, xp.minimum(floor, base))
 
 
 def _check_plateau_state(state):
@@ -184,8 +199,8 @@ class ReduceLROnPlateau(PatienceMonitor):
     scale = factor ** (number of reductions)
     ```
 
-    A reduction of a schedule recompiles the train step once (the scale is
-    a constant of the compiled step, like every schedule argument).
+    A reduction takes effect at the next update without recompiling the
+    train step: the compiled step reads the scale from a variable.
 
     Beyond Keras's callback:
 
@@ -292,7 +307,6 @@ class ReduceLROnPlateau(PatienceMonitor):
         )
         self.eps = _validation.check_number("eps", eps, minimum=0.0)
         self.schedule = None
-        self._compiled = None
 
     def get_config(self):
         return {
@@ -333,11 +347,14 @@ class ReduceLROnPlateau(PatienceMonitor):
                 "is a float or a LearningRateSchedule. Received: "
                 f"learning_rate={current!r}"
             )
+        changed = schedule is not None and schedule is not current
         if schedule is not None:
+            changed |= schedule.bind(optimizer, _optimizer_rate.wrapper(self.model))
             schedule.min_learning_rate = self.min_lr
         self._optimizer = optimizer
         self.schedule = schedule
-        self._compiled = None
+        if changed:
+            self._rebuild_train_function()
 
     def _needs_attach(self, optimizer):
         rate = _keras_private.rate_as_held(optimizer)
@@ -346,22 +363,6 @@ class ReduceLROnPlateau(PatienceMonitor):
             or (self.schedule is None) != isinstance(rate, keras.Variable)
             or (self.schedule is not None and rate is not self.schedule)
         )
-
-    def on_epoch_begin(self, epoch, logs=None):
-        # A scale is baked into the compiled step. Recompile when it is not
-        # the one compiled: the first epoch of a fit (a train function from
-        # an earlier fit may hold another), or a scale that
-        # `BackupAndRestore` restored after this callback's on_train_begin.
-        if self.schedule is not None and self._compiled != self._signature():
-            self._recompile()
-        super().on_epoch_begin(epoch, logs)
-
-    def _signature(self):
-        return (self.schedule.scale, self.schedule.min_learning_rate)
-
-    def _recompile(self):
-        super()._recompile()
-        self._compiled = self._signature()
 
     def _current_rate(self, step):
         """The rate the next update will use, as the reduction sees it."""
@@ -396,7 +397,6 @@ class ReduceLROnPlateau(PatienceMonitor):
             _optimizer_rate.set_float_rate(self.model, self._optimizer, new)
         else:
             self.schedule.scale *= self.factor
-            self._recompile()
             new = self._rate_of_update(step)
         if self.verbose > 0:
             print_msg(

@@ -266,7 +266,7 @@ def _check_arguments(cls, arguments, where=None):
     accepted = ", ".join(parameters)
     for name, value in arguments.items():
         if name not in parameters:
-            shown = name if isinstance(name, str) else repr(name)
+            shown = name if isinstance(name, str) and name.isidentifier() else repr(name)
             context = "" if where is None else f" (in `{where}`)"
             raise TypeError(
                 f"Argument `{shown}` is not an argument of {cls.__name__}, "

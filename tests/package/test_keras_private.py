@@ -148,6 +148,71 @@ def test_hold_rate_keeps_the_optimizer_s_variable_list():
     assert _keras_private.rate_as_held(optimizer) is saved
 
 
+class _VariableRate(keras.optimizers.schedules.LearningRateSchedule):
+    def __init__(self, variable):
+        self.variable = variable
+
+    def __call__(self, step):
+        return keras.ops.cast(self.variable, "float32")
+
+
+def test_an_unsaved_variable_is_read_live_and_left_out_of_weights_files(tmp_path):
+    """Read by the compiled step after a host assignment, with no new
+    compile (JAX threads it with the optimizer's variables), and absent from
+    the optimizer's entries: files written without it load, and files
+    written with it have the entries Keras's optimizer expects."""
+    import h5py
+
+    from tests.support.models import summed_rates
+
+    def build(variable, unsaved):
+        model = keras.Sequential([
+            keras.Input((1,)),
+            keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros"),
+        ])
+        optimizer = keras.optimizers.SGD(_VariableRate(variable), momentum=0.5)
+        if unsaved:
+            _keras_private.add_unsaved_variable(optimizer, variable)
+        model.compile(optimizer, loss="mae")
+        optimizer.build(model.trainable_variables)
+        return model, optimizer
+
+    path = str(tmp_path / "model.weights.h5")
+    plain, _ = build(keras.Variable(1.0, trainable=False), unsaved=False)
+    plain.save_weights(path)
+    with h5py.File(path) as file:
+        entries = sorted(file["optimizer"]["vars"])
+
+    variable = keras.Variable(0.5, dtype="float32", trainable=False)
+    model, optimizer = build(variable, unsaved=True)
+    model.load_weights(path)  # written without it
+    traces = []
+    step = model.train_step
+    model.train_step = lambda *args: traces.append(1) or step(*args)
+    x, y = np.ones((2, 1), "float32"), np.full((2, 1), 1e3, "float32")
+    model.fit(x, y, batch_size=1, epochs=1, verbose=0)
+    variable.assign(0.25)
+    model.fit(x, y, batch_size=1, epochs=1, verbose=0)
+    # SGD with momentum 0.5 and a gradient of -1: the weight is the sum of
+    # the velocities, v <- 0.5 v + lr.
+    velocities, v = [], 0.0
+    for rate in (0.5, 0.5, 0.25, 0.25):
+        v = 0.5 * v + rate
+        velocities.append(v)
+    assert summed_rates(model) == pytest.approx(sum(velocities))
+    assert any(v is variable for v in optimizer.variables)
+    if keras.backend.backend() != "torch":  # torch runs the step eagerly
+        assert len(traces) == 1
+
+    model.save_weights(path)
+    with h5py.File(path) as file:
+        assert sorted(file["optimizer"]["vars"]) == entries
+    assert any(v is variable for v in optimizer.variables)
+    plain.load_weights(path)  # Keras's optimizer counts its own entries
+    model.load_weights(path)
+    assert float(keras.ops.convert_to_numpy(variable)) == 0.25
+
+
 def test_batch_counter_counts_batches_under_accumulation():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     model.compile(keras.optimizers.SGD(0.1, gradient_accumulation_steps=2), loss="mse")
@@ -205,7 +270,7 @@ def test_no_module_reads_a_private_keras_attribute():
     package = pathlib.Path(_keras_private.__file__).parent
     private = re.compile(
         r"\.(_learning_rate|_iterations|_accumulated_gradients|_momentums"
-        r"|_trainable_variables|_optimizer_map|_var_to_optimizer_idx|h5_file)\b"
+        r"|_trainable_variables|_optimizer_map|_var_to_optimizer_idx|_track_variable|_variables|h5_file)\b"
         r"|\"_direction\"|\"_learning_rate\""
     )
     offenders = [

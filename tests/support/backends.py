@@ -44,3 +44,40 @@ def fewer_elsewhere(params, kept=1):
     """
     params = list(params)
     return params if keras.backend.backend() == "tensorflow" else params[:kept]
+
+
+def count_compiles(model):
+    """A list that grows by one at each compile of `model`'s train step.
+
+    On TensorFlow (a `tf.function`, with or without XLA) and JAX with
+    `jit_compile`, the Python of the train step runs once per trace: each
+    run is a compile. Keras's torch trainer runs the step eagerly, as JAX
+    does without `jit_compile` (a model loaded from a `.keras` file written
+    on TensorFlow, say) and any backend with `run_eagerly`: they build
+    nothing but the function that calls it, and each one built counts. Call it on a model
+    that has not trained yet (JAX retraces the function it was given), whose
+    optimizer is built (TensorFlow traces a first step that creates
+    variables twice).
+    """
+    compiles = []
+    eager = model.run_eagerly or keras.backend.backend() == "torch" or (
+        keras.backend.backend() == "jax" and not model.jit_compile
+    )
+    if eager:
+        make = model.make_train_function
+
+        def counting(force=False):
+            if force or model.train_function is None:
+                compiles.append("built")
+            return make(force=force)
+
+        model.make_train_function = counting
+    else:
+        step = model.train_step
+
+        def tracing(*args):
+            compiles.append("traced")
+            return step(*args)
+
+        model.train_step = tracing
+    return compiles
