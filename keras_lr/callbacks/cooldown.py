@@ -91,6 +91,14 @@ class PendingCooldown(LiveValues, Schedule):
         self.__dict__.update(_start_step=start, _cooldown=cooldown)
         self._refresh_live()
 
+    def __copy__(self):
+        # A copy is a snapshot of what may change only between epochs (the
+        # logger takes one per epoch; a plateau's scale is frozen in it). The
+        # trigger changes rates only from `start_step` on, the update after
+        # it, never one already taken: a snapshot shares it, and so sees a
+        # trigger in the middle of its epoch.
+        return self
+
     @property
     def cooldown(self):
         """The `Cooldown` in place since the trigger, or `None` before it."""

@@ -9,6 +9,7 @@ import pytest
 
 import keras_lr
 from keras_lr import schedules as S
+from keras_lr.callbacks import CooldownOnTrigger
 from keras_lr.callbacks import CyclicLR
 from keras_lr.callbacks import LearningRateLogger
 from keras_lr.callbacks import LearningRateScheduler
@@ -16,6 +17,7 @@ from keras_lr.callbacks import ReduceLROnPlateau
 from keras_lr.callbacks import logger as logger_module
 from keras_lr.optimizers import groups
 from keras_lr.optimizers import layer_decay
+from tests.support.callbacks import TriggerAt
 from tests.support.callbacks import Worse
 from tests.support.models import TracingSGD
 from tests.support.models import layer_patterns
@@ -331,3 +333,27 @@ def test_scheduled_momentum_and_weight_decay_per_group(data, tmp_path):
                 history.history[f"{tag}/{name}"], values[BATCHES - 1 :: BATCHES],
                 rtol=1e-6,
             )
+
+
+@pytest.mark.backend_neutral
+@pytest.mark.parametrize("with_plateau", [False, True])
+def test_a_trigger_mid_epoch_is_logged_from_the_next_update(data, tmp_path, with_plateau):
+    """`trigger()` after the second batch of epoch 1 cools down from the next
+    update: the logged rate of every step is the rate that update used,
+    with the cooldown alone (the optimizer's outer schedule) or beneath a
+    plateau's scale."""
+    model = tiny_model(S.Constant(0.1))
+    cooldown = CooldownOnTrigger(decay_steps=4, shape="linear", stop_training=False)
+    callbacks = [cooldown, TriggerAt(cooldown, epoch=1, batch=1),
+                 LearningRateLogger(str(tmp_path))]
+    if with_plateau:
+        callbacks.insert(0, ReduceLROnPlateau("loss", patience=100))
+    model.fit(*data, batch_size=8, epochs=3, verbose=0, callbacks=callbacks)
+    assert cooldown.start_step == 5 + 2
+    used = rates_used(model, 15)
+    np.testing.assert_allclose(
+        used, S.Cooldown(S.Constant(0.1), 7, 4, "linear").numpy(np.arange(15)),
+        rtol=1e-6, atol=1e-9)
+    steps, values = read_scalars(str(tmp_path))
+    np.testing.assert_array_equal(steps, np.arange(15))
+    np.testing.assert_allclose(values, used, rtol=1e-6, atol=1e-9)

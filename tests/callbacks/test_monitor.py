@@ -25,6 +25,7 @@ from keras_lr.callbacks import CyclicLR
 from keras_lr.callbacks import ReduceLROnPlateau
 from tests.support.backends import count_compiles
 from tests.support.callbacks import Feed
+from tests.support.callbacks import TriggerAt
 from tests.support.models import dense_model
 from tests.support.models import TracingSGD
 from tests.support.models import fit
@@ -117,22 +118,6 @@ def test_a_file_in_that_layout_loads_into_both_patience_callbacks(tmp_path):
     assert (cooldown.best, cooldown.wait, cooldown.start_step) == (0.5, 3, None)
 
 
-class _TriggerAt(keras.callbacks.Callback):
-    """Calls `cooldown.trigger()` after batch `batch` of epoch `epoch`."""
-
-    def __init__(self, cooldown, epoch, batch):
-        super().__init__()
-        self.cooldown, self.at = cooldown, (epoch, batch)
-        self.epoch = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if (self.epoch, batch) == self.at:
-            self.cooldown.trigger()
-
-
 JIT = ["auto"] + (["xla"] if keras.backend.backend() == "tensorflow" else [])
 
 
@@ -149,7 +134,7 @@ def test_three_reductions_and_a_trigger_compile_the_train_step_once(data, jit):
     plateau = ReduceLROnPlateau("score", factor=0.5, patience=1, mode="min")
     cooldown = CooldownOnTrigger(decay_steps=5, shape="linear", stop_training=False)
     fit(model, data, [Feed([5.0, 6.0, 7.0, 8.0, 4.0]), plateau, cooldown,
-                      _TriggerAt(cooldown, epoch=3, batch=1)], epochs=5)
+                      TriggerAt(cooldown, epoch=3, batch=1)], epochs=5)
     assert cooldown.start_step == 3 * 5 + 2
     assert plateau.schedule.scale == 0.125
     steps = np.arange(25)

@@ -76,3 +76,19 @@ class Crash(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if not self.at_start and epoch == self.epoch:
             raise RuntimeError("simulated crash")
+
+
+class TriggerAt(keras.callbacks.Callback):
+    """Calls `cooldown.trigger()` after batch `batch` of epoch `epoch`."""
+
+    def __init__(self, cooldown, epoch, batch):
+        super().__init__()
+        self.cooldown, self.at = cooldown, (epoch, batch)
+        self.epoch = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == self.at:
+            self.cooldown.trigger()
