@@ -276,7 +276,9 @@ def _function(reference, option):
     value = _resolve(reference, option)
     if not callable(value):
         raise UsageError(
-            f"{option} {reference}: is a {type(value).__name__}, not a function"
+            f"{option} {reference}: not a function (an {type(value).__name__})"
+            if type(value).__name__[0] in "aeiou" else
+            f"{option} {reference}: not a function (a {type(value).__name__})"
         )
     return value
 

@@ -30,7 +30,8 @@ class Data:
             (x, y) = self.train
             return {"x": x, "y": y, "batch_size": batch_size,
                     "validation_data": self.validation}
-        return {"x": self.train, "validation_data": self.validation}
+        # A dataset's order is its own (Keras warns that it ignores `shuffle`).
+        return {"x": self.train, "validation_data": self.validation, "shuffle": False}
 
     def steps_per_epoch(self, batch_size):
         if self.arrays:

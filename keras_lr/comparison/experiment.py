@@ -372,6 +372,10 @@ def prepare(
                    "cannot import the model, the data or a run.")
     if engine == "processes":
         spec = payload
+    elif callable(data) and not data_lib._is_dataset(data):
+        # Called again in `training`: a dataset for each training, after
+        # the seed is set.
+        spec = dataclasses.replace(spec, data=data)
     label = name or getattr(build_model, "__name__", None) or type(build_model).__name__
     label = re.sub(r"[^\w.-]+", "_", label).strip("_") or "model"
     out = out if out is not None else os.path.join("runs", "compare")

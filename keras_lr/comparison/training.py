@@ -117,7 +117,10 @@ def _data(spec):
 
     if isinstance(spec.data, data_lib.Data):
         return spec.data
-    key = pickle.dumps(spec.data)
+    try:
+        key = pickle.dumps(spec.data)
+    except Exception:  # a lambda or a notebook's function, inline
+        key = ("id", id(spec.data))
     cached = _DATA.get(key)
     if cached is not None and cached.arrays:
         return cached
