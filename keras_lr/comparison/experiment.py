@@ -459,7 +459,6 @@ def _train(plan, tasks, phase, clock):
                     f"finished in {plan.directory}; training the other {len(missing)}.")
     elif records:
         plan.report(f"{phase}: all {len(tasks)} runs already finished.")
-    width = len(str(len(missing)))
     for done, trained in enumerate(
         training.train_all(missing, plan.spec, plan.jobs, plan.engine), start=1
     ):
@@ -482,7 +481,6 @@ def _train(plan, tasks, phase, clock):
             + (f"  about {report_lib.duration(left)} left" if left_runs else "")
         )
         records[task] = record
-    del width
     return records
 
 
