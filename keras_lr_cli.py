@@ -4,6 +4,8 @@
     keras-lr plot cosine_annealing initial_learning_rate=0.1 decay_steps=1000
     keras-lr plot schedule.json --steps 5000 -o lr.png
     keras-lr demo [--quick] [--schedules ...]       the MNIST comparison
+    keras-lr compare my_pkg.experiment:build_model --data my_pkg.experiment:load
+                                                    your model, seeds, paired intervals
     keras-lr find                                   the LR range test on MNIST
     keras-lr gallery                                one panel per schedule
 
@@ -42,6 +44,8 @@ MAX_DEMO_EPOCHS = 1000
 MAX_DEMO_SEEDS = 100
 #: `demo --jobs`: each job is a process with its own copy of the data.
 MAX_DEMO_JOBS = 64
+#: `compare --peaks`: each peak is one more training per run.
+MAX_PEAKS = 10
 #: `find --num-steps`: a range test needs a few hundred batches.
 MAX_FIND_STEPS = 10_000
 #: The seeds NumPy's legacy `np.random.seed` (and so
@@ -156,6 +160,35 @@ def _image_path(text):
     return text
 
 
+_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+def _reference(text):
+    """An `argparse` type: `module:function`, a dotted module and a name in
+    it (`keras_lr.cli` imports it)."""
+    import re
+
+    if not re.fullmatch(rf"{_IDENTIFIER}(\.{_IDENTIFIER})*:{_IDENTIFIER}", text):
+        raise argparse.ArgumentTypeError(
+            f"must be module:function (e.g. my_pkg.experiment:build_model), "
+            f"got {_shown(text)}"
+        )
+    return text
+
+
+def _peaks(text):
+    """An `argparse` type: a factor of the peak grid, or the grid's size."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(
+            f"must be a number of peaks (2 or more) or positive factors, got {_shown(text)}"
+        )
+    return value
+
+
 def _names(text):
     """An `argparse` type: names, space or comma separated (`keras_lr.cli`
     checks them against the demo's runs)."""
@@ -248,6 +281,23 @@ def _check_plot(args):
     args.identifier, args.kwargs = args.schedule, kwargs
 
 
+def _check_compare(args):
+    """`--peaks N` (a grid of N factors) or `--peaks F F ...` (the factors)."""
+    if args.peaks is None:
+        return
+    if len(args.peaks) == 1:
+        (count,) = args.peaks
+        if not count.is_integer() or not 2 <= count <= MAX_PEAKS:
+            raise _BadArgument(
+                f"--peaks {count:g}: one value is the number of peaks, a whole "
+                f"number from 2 to {MAX_PEAKS}; give two or more factors for a grid "
+                "of your own"
+            )
+        args.peaks = int(count)
+    elif len(args.peaks) > MAX_PEAKS:
+        raise _BadArgument(f"--peaks: at most {MAX_PEAKS} factors, got {len(args.peaks)}")
+
+
 def _check_find(args):
     if args.start_lr >= args.end_lr:
         raise _BadArgument(
@@ -306,7 +356,9 @@ def check(args):
         _check_plot(args)
     elif args.command == "find":
         _check_find(args)
-    if args.command == "demo":
+    if args.command == "compare":
+        _check_compare(args)
+    if args.command in ("demo", "compare"):
         _check_directory(args.out)
     elif getattr(args, "out", None) is not None:
         _check_output(args.out)
@@ -364,6 +416,17 @@ def build_parser():
     )
     _add_demo_arguments(demo)
 
+    compare = commands.add_parser(
+        "compare", help="compare schedules on your own model and data",
+        description="keras_lr.compare on your model: every run with several "
+        "seeds, each paired with the constant baseline (the same initial "
+        "weights and batches), into a new directory of --out: summary.md, "
+        "summary.csv, runs.csv, comparison.png, experiment.json, one "
+        "TensorBoard run per training. A bad module:function, a builder that "
+        "raises or data the model does not take stops it before any training.",
+    )
+    _add_compare_arguments(compare)
+
     find = commands.add_parser(
         "find", help="the learning rate range test on MNIST",
         description="Smith's LR range test on the MNIST model: writes the "
@@ -402,6 +465,71 @@ def build_parser():
         help="the image to write (default: %(default)s)",
     )
     return parser
+
+
+def _add_compare_arguments(parser):
+    """The options of `keras-lr compare` (`keras_lr.cli` runs them)."""
+    parser.add_argument(
+        "model", type=_reference, metavar="MODULE:FUNCTION",
+        help="a function returning a new Keras model, compiled (its loss is "
+        "kept) or not (give --loss); the current directory is on the path",
+    )
+    parser.add_argument(
+        "--data", type=_reference, required=True, metavar="MODULE:FUNCTION",
+        help="a function returning (x, y), ((x, y), (x_val, y_val)) or two "
+        "datasets (training, validation)",
+    )
+    parser.add_argument(
+        "--runs", type=_names, nargs="+", default=None, metavar="RUN",
+        help="names of keras_lr's runs (those of `keras-lr demo`), or "
+        "module:name of a keras_lr.comparison.Run or a list of them "
+        "(default: cosine one_cycle); the constant baseline always trains",
+    )
+    parser.add_argument(
+        "--epochs", type=_whole_number(1, MAX_DEMO_EPOCHS), default=10,
+        help=f"epochs per training, at most {MAX_DEMO_EPOCHS:,} (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seeds", type=_whole_number(1, MAX_DEMO_SEEDS), default=3,
+        help=f"seeds per run, at most {MAX_DEMO_SEEDS} (default: %(default)s)",
+    )
+    parser.add_argument("--seed", type=_seed, default=0,
+                        help=f"the first seed, 0 to {MAX_SEED} (default: %(default)s)")
+    parser.add_argument(
+        "--peaks", type=_peaks, nargs="+", default=None, metavar="N_OR_FACTOR",
+        help="a grid of peak rates per run: N factors on a log scale over a "
+        "decade (3: x0.316, x1, x3.16), or the factors; the best with the "
+        "first seed is kept for every seed",
+    )
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="continue the comparison in --out (or --out/latest): keep its "
+        "finished runs, train the missing and failed ones",
+    )
+    parser.add_argument(
+        "--out", default=os.path.join("runs", "compare"),
+        help="where each invocation writes a new directory, and `latest` "
+        "pointing to it (default: %(default)s)",
+    )
+    parser.add_argument("--loss", default=None,
+                        help="a Keras loss name (default: the model's own)")
+    parser.add_argument("--batch-size", type=_whole_number(1), default=32,
+                        help="for arrays (default: %(default)s)")
+    parser.add_argument(
+        "--validation-split", type=_positive_float, default=0.2,
+        help="held out of (x, y) data (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--jobs", type=_whole_number(1, MAX_DEMO_JOBS), default=None,
+        help="trainings at once, one process each (default: one per core, at most 4)",
+    )
+    parser.add_argument(
+        "--engine", choices=("auto", "processes", "inline"), default="auto",
+        help="processes: one worker process per training at a time; inline: "
+        "this process (default: %(default)s)",
+    )
+    parser.add_argument("--verbose", action="store_true",
+                        help="also a line per epoch of every training")
 
 
 def _add_demo_arguments(parser):

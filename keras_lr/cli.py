@@ -1,4 +1,4 @@
-"""The `keras-lr` commands: list, plot, demo, find and gallery.
+"""The `keras-lr` commands: list, plot, demo, compare, find and gallery.
 
 The command line's front, `keras_lr_cli` (beside this package, so that
 `--help` need not import Keras), parses the command line, refuses what it
@@ -46,10 +46,11 @@ class CommandFailed(Exception):
 
 def run(args):
     """Run the command line `args`, parsed and checked by `keras_lr_cli`."""
-    if getattr(args, "out", None) is not None and args.command != "demo":
+    if getattr(args, "out", None) is not None and args.command not in ("demo", "compare"):
         _check_image_path(args.out)
     return {
-        "list": _list, "plot": _plot, "demo": _demo, "find": _find,
+        "list": _list, "plot": _plot, "demo": _demo, "compare": _compare,
+        "find": _find,
         "gallery": _gallery,
     }[args.command](args)
 
@@ -238,6 +239,95 @@ def _demo(args):
     try:
         demo.run_from_arguments(args)
     except demo.DataUnavailable as error:
+        raise CommandFailed(error) from None
+    return 0
+
+
+def _resolve(reference, option):
+    """The object `module:name` names; a bad one is a `UsageError`."""
+    import importlib
+
+    module_name, _, attribute = reference.partition(":")
+    # As `python -m` does: the current directory's packages are importable.
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and module_name.startswith(error.name):
+            raise UsageError(
+                f"{option} {reference}: no module named {error.name!r} (from "
+                f"{os.getcwd()})"
+            ) from None
+        raise UsageError(f"{option} {reference}: importing {module_name} raised "
+                         f"{type(error).__name__}: {error}") from None
+    except Exception as error:  # the user's module failed to import
+        raise UsageError(f"{option} {reference}: importing {module_name} raised "
+                         f"{type(error).__name__}: {error}") from None
+    if not hasattr(module, attribute):
+        raise UsageError(
+            f"{option} {reference}: module {module_name!r} has no {attribute!r}"
+            f"{_did_you_mean(attribute, [n for n in vars(module) if not n.startswith('_')])}"
+        )
+    return getattr(module, attribute)
+
+
+def _function(reference, option):
+    value = _resolve(reference, option)
+    if not callable(value):
+        raise UsageError(
+            f"{option} {reference}: not a function (an {type(value).__name__})"
+            if type(value).__name__[0] in "aeiou" else
+            f"{option} {reference}: not a function (a {type(value).__name__})"
+        )
+    return value
+
+
+def _compare_runs(args):
+    from keras_lr import comparison
+
+    runs = []
+    for name in (name for group in args.runs or [["cosine", "one_cycle"]]
+                 for name in group):
+        if ":" in name:
+            value = _resolve(name, "--runs")
+            values = value if isinstance(value, (list, tuple)) else [value]
+            if not all(isinstance(v, comparison.Run) for v in values):
+                raise UsageError(
+                    f"--runs {name}: must be a keras_lr.comparison.Run or a list of "
+                    f"them, got {type(value).__name__}"
+                )
+            runs.extend(values)
+        elif name not in comparison.RUNS:
+            raise UsageError(
+                f"--runs: unknown run {name!r}{_did_you_mean(name, comparison.RUNS)} "
+                f"(choose from {', '.join(comparison.RUNS)}, or give module:name "
+                "of a keras_lr.comparison.Run)"
+            )
+        else:
+            runs.append(name)
+    return runs
+
+
+def _compare(args):
+    from keras_lr.comparison import experiment
+
+    build_model = _function(args.model, "model")
+    data = _function(args.data, "--data")
+    runs = _compare_runs(args)
+    try:
+        plan = experiment.prepare(
+            build_model, data, runs, seeds=args.seeds, first_seed=args.seed,
+            epochs=args.epochs, out=args.out, loss=args.loss,
+            batch_size=args.batch_size, validation_split=args.validation_split,
+            peaks=args.peaks, resume=args.resume, jobs=args.jobs,
+            engine=args.engine, verbose=args.verbose,
+        )
+    except (ValueError, TypeError) as error:
+        raise UsageError(error) from None
+    try:
+        experiment.execute(plan)
+    except RuntimeError as error:  # the baseline failed with every seed
         raise CommandFailed(error) from None
     return 0
 

@@ -265,7 +265,7 @@ def plot_comparison(results, summaries=None, baseline="constant", columns=4):
             `steps_per_epoch`, `rates` (per seed, `(steps, rates)`) and
             `histories` (per seed, Keras's `History.history` with
             `val_accuracy`).
-        summaries: `keras_lr.demo.stats.summarize`'s result, or None.
+        summaries: `keras_lr.comparison.stats.summarize`'s result, or None.
         baseline: the name of the baseline in `results`.
         columns: panels per row.
 

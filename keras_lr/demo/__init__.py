@@ -34,7 +34,7 @@ from keras_lr.demo.runs import BASELINE
 from keras_lr.demo.runs import RUNS
 from keras_lr.demo.runs import build_model
 from keras_lr.demo.runs import make_run
-from keras_lr.demo.tensorboard import read_scalars
+from keras_lr.comparison.tensorboard import read_scalars
 
 
 def run_from_arguments(args):
@@ -52,6 +52,7 @@ def run_from_arguments(args):
         names, epochs, args.out, args.data, args.model, seeds, args.seed,
         args.quick, args.jobs, args.verbose,
     )
+
 
 
 __all__ = [

@@ -21,7 +21,7 @@ from tensorboard.plugins.hparams import api_pb2
 from tensorboard.plugins.hparams import plugin_data_pb2
 
 from keras_lr import demo
-from keras_lr.demo import stats
+from keras_lr.comparison import stats
 
 EPOCHS = 2
 STEPS_PER_EPOCH = 63  # 4,000 images in batches of 64

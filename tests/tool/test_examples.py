@@ -347,3 +347,34 @@ def test_piecewise_script_writes_its_three_figures(tmp_path):
                  "piecewise_lr_surface_3d"):
         pixels = png_pixels(tmp_path / f"{name}.png")
         assert pixels[..., :3].std() > 0.05
+
+
+# --- compare_your_model.py ----------------------------------------------------
+
+
+def test_compare_your_model_compares_its_own_model(tmp_path, capsys):
+    module = load_example("compare_your_model")
+    assert module.main(["--quick", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    (directory,) = [d for d in os.listdir(tmp_path) if d != "latest"]
+    assert directory.endswith("_build_model_2ep_1seed")
+    with open(tmp_path / directory / "summary.csv", newline="") as file:
+        rows = {row["schedule"]: row for row in csv.DictReader(file)}
+    assert list(rows) == ["constant", "cosine", "one_cycle", "warmup_cosine",
+                          "constant_plateau"]
+    for name, row in rows.items():
+        assert row["seeds"] == "1"
+        line = re.search(rf"^{name} +final val accuracy (\S+)  verdict (\S+)$",
+                         printed, re.M)
+        assert float(line.group(1)) == pytest.approx(
+            float(row["final_val_accuracy_mean"]), abs=5e-5)
+        assert line.group(2) == row["val_accuracy_verdict"]
+    # 300 training samples in batches of 32: 10 steps an epoch, 20 in all.
+    steps = np.arange(20)
+    rates = logged_series(tmp_path / directory / "warmup_cosine" / "seed-0" / "train",
+                          "learning_rate", 20)
+    # keras_lr's Warmup rises linearly from 0 over 2 steps.
+    expected = np.where(steps < 2, 0.1 * steps / 2,
+                        0.05 * (1 + np.cos(np.pi * (steps - 2) / 18)))
+    np.testing.assert_allclose(rates, expected, rtol=1e-5, atol=1e-9)
+    assert png_pixels(tmp_path / directory / "comparison.png")[..., :3].std() > 0.05

@@ -80,7 +80,7 @@ def test_descent_figure_draws_rates_losses_and_paths():
 
 
 def test_comparison_figure_draws_each_schedule_against_the_baseline():
-    from keras_lr.demo import stats
+    from keras_lr.comparison import stats
 
     def result(rates, *accuracies):
         return types.SimpleNamespace(

@@ -86,7 +86,12 @@ class Interval:
 
 @dataclasses.dataclass
 class ScheduleSummary:
-    """One schedule over its seeds, against the baseline with the same seeds."""
+    """One schedule over its seeds, against the baseline with the same seeds.
+
+    The per-seed values are over `paired_seeds`: the seeds where both this
+    run and the baseline finished (a failed run drops its seed from the
+    pairs, a failed baseline drops it for every run).
+    """
 
     name: str
     seeds: int
@@ -102,6 +107,9 @@ class ScheduleSummary:
     accuracy_vs_baseline: Interval
     #: Of the log of the loss ratio; `exp` of it is a ratio.
     log_loss_vs_baseline: Interval
+    paired_seeds: list = dataclasses.field(default_factory=list)
+    #: The seeds whose run failed.
+    failed_seeds: list = dataclasses.field(default_factory=list)
 
 
 def first_epoch_reaching(val_accuracy, accuracy):
@@ -117,23 +125,25 @@ def summarize(histories, baseline):
 
     Args:
         histories: `{schedule: {seed: history}}`, Keras `History.history`
-            dicts with `val_accuracy` and `loss`; every schedule has the
-            baseline's seeds.
+            dicts with `val_accuracy` and `loss`, or None for a run that
+            failed; every schedule has the baseline's seeds.
         baseline: the name of the baseline schedule in `histories`.
 
     Returns:
-        `{schedule: ScheduleSummary}`, in the order of `histories`.
+        `{schedule: ScheduleSummary}`, in the order of `histories`; a
+        schedule with no paired seed has `seeds == 0` and empty columns.
     """
     base = histories[baseline]
     seeds = sorted(base)
-    target = {seed: max(base[seed]["val_accuracy"]) for seed in seeds}
+    finished = [seed for seed in seeds if base[seed] is not None]
+    target = {seed: max(base[seed]["val_accuracy"]) for seed in finished}
     base_epochs = {
         seed: first_epoch_reaching(base[seed]["val_accuracy"], target[seed])
-        for seed in seeds
+        for seed in finished
     }
 
-    def column(runs, pick):
-        return np.array([pick(runs[seed]) for seed in seeds], dtype=np.float64)
+    def column(runs, pick, used):
+        return np.array([pick(runs[seed]) for seed in used], dtype=np.float64)
 
     def final_accuracy(history):
         return history["val_accuracy"][-1]
@@ -141,32 +151,39 @@ def summarize(histories, baseline):
     def final_loss(history):
         return history["loss"][-1]
 
+    def interval(values):
+        return Interval.of(values) if len(values) else Interval(math.nan)
+
     summaries = {}
     for name, runs in histories.items():
         if sorted(runs) != seeds:
             raise ValueError(
                 f"{name} has seeds {sorted(runs)}, the baseline {seeds}"
             )
+        used = [seed for seed in finished if runs[seed] is not None]
         epochs = [
             first_epoch_reaching(runs[seed]["val_accuracy"], target[seed])
-            for seed in seeds
+            for seed in used
         ]
         summaries[name] = ScheduleSummary(
             name=name,
-            seeds=len(seeds),
-            final_val_accuracy=column(runs, final_accuracy),
-            best_val_accuracy=column(runs, lambda h: max(h["val_accuracy"])),
-            final_loss=column(runs, final_loss),
+            seeds=len(used),
+            final_val_accuracy=column(runs, final_accuracy, used),
+            best_val_accuracy=column(runs, lambda h: max(h["val_accuracy"]), used),
+            final_loss=column(runs, final_loss, used),
             epochs_to_baseline=epochs,
             speed_ups=[
                 base_epochs[seed] / epoch
-                for seed, epoch in zip(seeds, epochs) if epoch is not None
+                for seed, epoch in zip(used, epochs) if epoch is not None
             ],
-            accuracy_vs_baseline=Interval.of(
-                column(runs, final_accuracy) - column(base, final_accuracy)
+            accuracy_vs_baseline=interval(
+                column(runs, final_accuracy, used) - column(base, final_accuracy, used)
             ),
-            log_loss_vs_baseline=Interval.of(
-                np.log(column(runs, final_loss)) - np.log(column(base, final_loss))
+            log_loss_vs_baseline=interval(
+                np.log(column(runs, final_loss, used))
+                - np.log(column(base, final_loss, used))
             ),
+            paired_seeds=used,
+            failed_seeds=[seed for seed in seeds if runs[seed] is None],
         )
     return summaries

@@ -1,0 +1,125 @@
+"""`keras_lr.compare`: which schedule, and by how much, for your model.
+
+`compare` trains your model once per run and seed and compares every run
+with the constant baseline seed by seed: within a seed every run starts
+from the same initial weights and sees the same batch order, so the run is
+the only difference (a paired comparison, `keras_lr.comparison.stats`).
+It writes what `keras-lr demo` writes (the demo is `compare` on MNIST) and
+returns it as a `Comparison`:
+
+    experiment.json          settings, data, seeds, versions, command line
+    summary.md, summary.csv  the table: mean ± sd, paired differences
+    runs.csv                 one row per training run (failed ones too)
+    comparison.png           each run's rate and validation accuracy
+    <run>/seed-<k>/          one TensorBoard run (in its `train/`): the rate
+                             of every update, epoch metrics, typed HParams,
+                             and `history.json`, written last
+    <run>/peaks/x<f>/seed-<k>/   with `peaks`: the search runs
+"""
+
+from keras_lr.comparison import experiment as _experiment
+from keras_lr.comparison.experiment import Comparison
+from keras_lr.comparison.experiment import ScheduleResult
+from keras_lr.comparison.runs import BASELINE
+from keras_lr.comparison.runs import RUNS
+from keras_lr.comparison.runs import Run
+
+
+def compare(
+    build_model, data, runs=("cosine", "one_cycle"), *, seeds=3, epochs=10,
+    out=None, loss=None, metrics=(), batch_size=32, validation_split=0.2,
+    peaks=None, resume=False, first_seed=0, jobs=None, engine="auto",
+    name=None, verbose=False, report=None,
+):
+    """Compare learning rate schedules on your model, seed by seed.
+
+    Every run trains with `seeds` seeds; the constant baseline (`"constant"`,
+    0.1 with SGD) always trains too. Within a seed every run starts from the
+    same initial weights (the seed is set before `build_model`) and sees the
+    same batches, and the result pairs each run with the baseline seed by
+    seed: mean differences with their 95 % t intervals.
+
+    Args:
+        build_model: a function returning a new Keras model; compiled or not
+            (`compare` compiles it with each run's optimizer, and with `loss`,
+            else the loss it was compiled with). It must end in the outputs
+            that `loss` and Keras's `"accuracy"` read: runs are judged by
+            validation accuracy and training loss.
+        data: `(x, y)` arrays (split by `validation_split`, shuffled with the
+            first seed); `((x_train, y_train), (x_val, y_val))`; a pair of
+            `tf.data.Dataset`s or `keras.utils.PyDataset`s (training,
+            validation) yielding `(x, y)` batches; or a function returning
+            any of these (called in each worker, and for datasets once per
+            training, after the seed is set).
+        runs: names of `keras_lr.comparison.RUNS` and `Run`s of your own.
+        seeds: seeds per run: `first_seed`, `first_seed + 1`, ...
+        epochs: epochs per training.
+        out: the parent folder (default `runs/compare`): each call writes a
+            new directory in it and points `<out>/latest` to it.
+        loss: the loss to compile with (default: the builder's).
+        metrics: more metrics beside `"accuracy"`.
+        batch_size: for arrays.
+        validation_split: the part of `(x, y)` held out for validation.
+        peaks: None, or a grid of factors of each run's rates: an int `n`
+            (`n` factors on a log scale over a decade, 3: 0.316, 1, 3.16) or
+            a list. Each run trains at every factor with the first seed, the
+            best by final validation accuracy is kept, and every seed trains
+            at it; the tables show the chosen peak rate.
+        resume: continue `out` (an experiment directory, or `<out>/latest`):
+            keep every finished run, train the missing and failed ones.
+        first_seed: the first seed.
+        jobs: trainings at once, one worker process each (default: one per
+            core, at most 4).
+        engine: `"processes"` (worker processes, one thread each: the same
+            numbers with any `jobs`), `"inline"` (this process, one run at a
+            time; for lambdas, a notebook's functions, dataset objects) or
+            `"auto"`: processes where the workers can import everything.
+        name: the model's name in the directory and tables (default: the
+            builder's `__name__`).
+        verbose: also a line per epoch of every training.
+        report: called with each line of progress and the table (default
+            `print`).
+
+    Returns:
+        A `Comparison`: `summary` (one dict per run), `runs` (one dict per
+        training), `table`, `directory`, `figure`, `results`, `summaries`.
+
+    Raises:
+        ValueError, TypeError: before any training, for bad arguments, a
+            builder that raises, or data the model does not take. A run that
+            fails later (an exception, a loss that is not finite) is
+            recorded as failed, and the others go on.
+
+    Example:
+
+    ```python
+    import keras, numpy as np, keras_lr
+
+    def build_model():
+        return keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+
+    x = np.random.rand(600, 4).astype("float32"); y = x.argmax(axis=1) % 3
+    result = keras_lr.compare(
+        build_model, (x, y), ["cosine", "one_cycle"], seeds=2, epochs=3,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    print(result.table)
+    ```
+    """
+    plan = _experiment.prepare(
+        build_model, data, runs, seeds=seeds, first_seed=first_seed,
+        epochs=epochs, out=out, name=name, loss=loss, metrics=metrics,
+        batch_size=batch_size, validation_split=validation_split, peaks=peaks,
+        resume=resume, jobs=jobs, engine=engine, verbose=verbose, report=report,
+    )
+    return _experiment.execute(plan)
+
+
+__all__ = [
+    "BASELINE",
+    "Comparison",
+    "RUNS",
+    "Run",
+    "ScheduleResult",
+    "compare",
+]
