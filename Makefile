@@ -48,24 +48,31 @@ tensorboard: $(DEMO_STAMP)
 	@test -e $(LOGDIR) || { echo "make: no $(LOGDIR); run make demo first" >&2; exit 2; }
 	$(VENV)/bin/tensorboard --logdir $(LOGDIR) --samples_per_plugin scalars=0 --host 127.0.0.1
 
-# The whole suite on TensorFlow, then the backend-neutral tests on JAX and on
-# torch; all three run, and the exit status fails if any failed.
-# Each pass keeps one core busy: the TensorFlow pass (the whole suite) runs
-# beside the JAX and torch passes (the `backend_neutral` tests), each in its
-# own temporary directory; their reports follow the TensorFlow pass's.
+# The whole suite on TensorFlow, and the backend-neutral tests on JAX and on
+# torch; all run, and the exit status fails if any failed. Two lanes, one per
+# core: the TensorFlow pass over everything but tests/tool, beside the JAX
+# and torch passes followed by tests/tool on TensorFlow (the command, the
+# demo, the comparison and the examples: trainings in subprocesses). Each
+# pass in its own temporary directory; the second lane's reports follow.
 test: $(DEV_STAMP)
 	@others=$$(mktemp -d); status=0; \
 	( for backend in jax torch; do \
 	    KERAS_BACKEND=$$backend $(PY) -m pytest tests -m backend_neutral \
 	      --basetemp=$$others/$$backend > $$others/$$backend.log 2>&1; \
 	    echo $$? > $$others/$$backend.status; \
-	  done ) & \
-	KERAS_BACKEND=tensorflow $(PY) -m pytest tests || status=1; \
+	  done; \
+	  KERAS_BACKEND=tensorflow $(PY) -m pytest tests/tool \
+	    --basetemp=$$others/tool > $$others/tool.log 2>&1; \
+	  echo $$? > $$others/tool.status ) & \
+	KERAS_BACKEND=tensorflow $(PY) -m pytest tests --ignore=tests/tool || status=1; \
 	wait; \
-	for backend in jax torch; do \
-	  echo "== KERAS_BACKEND=$$backend pytest tests -m backend_neutral"; \
-	  cat $$others/$$backend.log; \
-	  [ "$$(cat $$others/$$backend.status)" = 0 ] || status=1; \
+	for pass in jax torch tool; do \
+	  case $$pass in \
+	    tool) echo "== KERAS_BACKEND=tensorflow pytest tests/tool";; \
+	    *) echo "== KERAS_BACKEND=$$pass pytest tests -m backend_neutral";; \
+	  esac; \
+	  cat $$others/$$pass.log; \
+	  [ "$$(cat $$others/$$pass.status)" = 0 ] || status=1; \
 	done; \
 	rm -rf $$others; \
 	exit $$status
