@@ -11,6 +11,14 @@ Keras's `PiecewiseConstantDecay` with 999 boundaries is measured the same
 way for comparison. Then `numpy()` over 1,000,000 steps is timed (best of 5).
 
 Prints a Markdown table with the machine and date, for the README.
+
+    python bench/bench_schedules.py --numpy-only [--rounds 9] [--only NAME ...]
+
+times only `numpy()` over 1,000,000 steps, as a multiple of one `np.cos`
+over the same steps: each schedule and `np.cos` back to back, in
+alternating order, `--rounds` times in one process; the figure is the
+median of the per-round ratios, so that a machine busy with other work
+slows both alike. The budget is 3x.
 """
 
 import argparse
@@ -224,6 +232,44 @@ def numpy_milliseconds(schedule, repeats=5):
     return 1e3 * best
 
 
+def _seconds(function, steps):
+    start = time.perf_counter()
+    function(steps)
+    return time.perf_counter() - start
+
+
+def numpy_cos_ratios(named, rounds):
+    """`{name: (median ms, median ratio to np.cos)}` of `numpy()` over
+    1,000,000 steps, each round timing the schedule and `np.cos` back to
+    back in alternating order."""
+    steps = np.arange(1_000_000)
+    results = {}
+    for name, schedule in named.items():
+        schedule.numpy(steps)  # the restart table and other first-use work
+        times, ratios = [], []
+        for round_ in range(rounds):
+            if round_ % 2:
+                ours = _seconds(schedule.numpy, steps)
+                cosine = _seconds(np.cos, steps)
+            else:
+                cosine = _seconds(np.cos, steps)
+                ours = _seconds(schedule.numpy, steps)
+            times.append(ours)
+            ratios.append(ours / cosine)
+        results[name] = (1e3 * statistics.median(times), statistics.median(ratios))
+    return results
+
+
+def print_numpy_table(results, rounds):
+    print(f"Machine: {_machine()}; {datetime.date.today().isoformat()}")
+    print(f"`numpy()` over 1,000,000 steps, median of {rounds} rounds against `np.cos`.")
+    print()
+    print("| schedule | `numpy()` over 1,000,000 steps | vs one `np.cos` |")
+    print("|---|---|---|")
+    for name, (milliseconds, ratio) in results.items():
+        print(f"| {name} | {milliseconds:.1f} ms | {ratio:.1f}x |")
+
+
 def _machine():
     model = platform.processor() or platform.machine()
     try:
@@ -245,11 +291,18 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--only", nargs="*", help="schedule names to measure")
+    parser.add_argument(
+        "--numpy-only", action="store_true",
+        help="time only numpy(), against np.cos over the same steps",
+    )
     args = parser.parse_args(argv)
 
     named = schedules_to_measure()
     if args.only:
         named = {k: v for k, v in named.items() if k in args.only}
+    if args.numpy_only:
+        print_numpy_table(numpy_cos_ratios(named, args.rounds), args.rounds)
+        return
     keras_many = keras.optimizers.schedules.PiecewiseConstantDecay(
         list(range(10, 10_000, 10)), [0.1 / (1 + i) for i in range(1000)]
     )
