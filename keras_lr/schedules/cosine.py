@@ -6,13 +6,13 @@ import keras
 import numpy as np
 
 from keras_lr import _validation
+from keras_lr.schedules._exact import exp_of_product
+from keras_lr.schedules._exact import offset_from
+from keras_lr.schedules._exact import offset_to
 from keras_lr.schedules._shapes import cosine_factor
 from keras_lr.schedules._shapes import ramp
 from keras_lr.schedules.base import MAX_RATE
 from keras_lr.schedules.base import Schedule
-from keras_lr.schedules.base import exp_of_product
-from keras_lr.schedules.base import offset_from
-from keras_lr.schedules.base import offset_to
 from keras_lr.schedules.power import power_of
 
 # A restart table stops at the first cycle that starts beyond any step an
