@@ -65,11 +65,15 @@ def offset_from(xp, points, index):
     step's whole part can hold count only in their float value.
     """
     points, wholes = whole_parts(points)
-    whole = xp.whole - xp.take(xp.index_table(wholes), index)
-    fraction = xp.take(xp.const(points - wholes), index)
+    whole = xp.to_float(xp.whole - xp.take(xp.index_table(wholes), index))
+    fractions = points - wholes
+    if not fractions.any():
+        # Whole points (the usual table): `x - 0.0` is `x`, so no `take`.
+        return whole if xp.frac is None else whole + xp.frac
+    fraction = xp.take(xp.const(fractions), index)
     if xp.frac is not None:
-        return xp.to_float(whole) + (xp.frac - fraction)
-    return xp.to_float(whole) - fraction
+        return whole + (xp.frac - fraction)
+    return whole - fraction
 
 
 def offset_to(xp, points, index):

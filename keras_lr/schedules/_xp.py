@@ -35,7 +35,8 @@ exact up to 2**53.
 
     step                     the step as a float (the formula's argument)
     whole, frac              its whole part and its fraction (`frac` is
-                             None in the graph for a whole step)
+                             None for whole steps: integer steps in the
+                             graph, integers given to `numpy()`)
 
 Step arithmetic, exact in its whole part, so that a rate measured from a
 boundary keeps its precision in float32:
@@ -52,6 +53,12 @@ boundary keeps its precision in float32:
                              number `fractions` (or `fractions[index]`)
     locate(points)           how many of the sorted whole `points` are
                              <= step, as indices
+    at_index(function, index)
+                             `function(to_float(index))` for indices from
+                             `locate`, a function of elementwise operations:
+                             on the host it runs once per index in the
+                             block's range and is looked up (the peak of
+                             each restart, not an exponential per step)
     count_reached(points)    `locate` as a float
     count_passed(points)     how many of the sorted `points` (any real
                              numbers) are < step, as a float
@@ -72,6 +79,7 @@ optimizer can count to. The kernels built on these names
 `keras_lr.schedules._exact`.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -97,6 +105,10 @@ class HostNamespace:
         step: the block of steps.
         evaluate: `evaluate(schedule, steps)`, the host values of a nested
             schedule (`keras_lr.schedules.base.evaluate`).
+        whole_steps: whether every step is a whole number other than -0.0
+            (`numpy()` of integers): then `whole` is `step` and `frac` is
+            None, as in the graph for integer steps, and the arithmetic
+            that would add a zero fraction is skipped.
     """
 
     pi = math.pi
@@ -117,9 +129,11 @@ class HostNamespace:
     tan = staticmethod(np.tan)
     take = staticmethod(np.take)
 
-    def __init__(self, step, evaluate):
+    def __init__(self, step, evaluate, whole_steps=False):
         self.step = step
         self._nested = evaluate
+        if whole_steps:
+            self.whole, self.frac = step, None
 
     @staticmethod
     def const(value):
@@ -141,18 +155,26 @@ class HostNamespace:
     def to_index(x):
         return np.asarray(x).astype(np.int64)
 
-    @property
+    # Computed once per block, where `__init__` has not set them: a formula
+    # reads them several times.
+    @functools.cached_property
     def whole(self):
         return np.floor(self.step)
 
-    @property
+    @functools.cached_property
     def frac(self):
-        return self.step - np.floor(self.step)
+        return self.step - self.whole
 
     def ahead(self, whole_part, fractions=0.0, index=None):
+        # `x - 0.0` is `x`: a whole step subtracts nothing.
+        if self.frac is not None:
+            whole_part = whole_part - self.frac
         fractions = np.asarray(fractions, dtype=np.float64)
+        if not fractions.any():
+            # Whole points (the usual table): the same sum, with no `take`.
+            return whole_part + 0.0
         fraction = fractions if index is None else np.take(fractions, index)
-        return whole_part - self.frac + fraction
+        return whole_part + fraction
 
     def divmod(self, period):
         fraction = fraction_of(period, 2**53)
@@ -180,16 +202,22 @@ class HostNamespace:
         return np.maximum(point - self.step, 0.0)
 
     def locate(self, points):
-        return np.searchsorted(
-            np.asarray(points, dtype=np.float64), self.step, side="right"
-        )
+        return _search(np.asarray(points, dtype=np.float64), self.step, "right")
+
+    def at_index(self, function, index):
+        # Elementwise NumPy functions round each element alike wherever it
+        # sits in an array, so a table of them looked up is the same bits.
+        low, high = int(index.min()), int(index.max())
+        values = np.arange(low, high + 1, dtype=np.float64)
+        table = np.broadcast_to(function(values), values.shape)
+        return np.take(table, index - low)
 
     def count_reached(self, points):
         return self.locate(points).astype(np.float64)
 
     def count_passed(self, points):
-        return np.searchsorted(
-            np.asarray(points, dtype=np.float64), self.step, side="left"
+        return _search(
+            np.asarray(points, dtype=np.float64), self.step, "left"
         ).astype(np.float64)
 
     def schedule(self, schedule, step):
@@ -204,6 +232,30 @@ class HostNamespace:
     def schedule_epochs(self, schedule, size, staircase):
         epochs = self.step / size
         return self._nested(schedule, np.floor(epochs) if staircase else epochs)
+
+
+# A comparison pass over a block costs about a tenth of a binary search per
+# step (`np.searchsorted`), whatever the number of points.
+_FEW_POINTS = 4
+
+
+def _search(points, step, side):
+    """`np.searchsorted(points, step, side)`, for sorted host `points`.
+
+    A block of steps usually spans few points (a block of consecutive steps,
+    a table of restarts or boundaries): the points below the block's least
+    step are counted once, and each point inside its range by comparing.
+    """
+    least, most = (step.min(), step.max()) if step.size else (np.nan, np.nan)
+    if not least <= most:  # no steps, or a NaN among them
+        return np.searchsorted(points, step, side=side)
+    low, high = np.searchsorted(points, [least, most], side=side)
+    if high - low > _FEW_POINTS:
+        return np.searchsorted(points, step, side=side)
+    index = np.full(step.shape, low, dtype=np.intp)
+    for point in points[low:high]:
+        index += step >= point if side == "right" else step > point
+    return index
 
 
 def _graph_op(op):
@@ -439,6 +491,9 @@ class GraphNamespace:
             ops.searchsorted(self.index_table(points), self.whole, side="right"),
             "int32",
         )
+
+    def at_index(self, function, index):
+        return function(self.to_float(index))
 
     def count_reached(self, points):
         return self.to_float(self.locate(points))

@@ -112,21 +112,27 @@ class Schedule(_LearningRateSchedule):
                 "Argument `steps` must be an integer or an array of "
                 f"integers. Received: steps={steps!r}"
             )
-        flat = np.maximum(steps.reshape(-1).astype(np.float64), 0.0)
-        if not np.isfinite(flat).all():
-            raise ValueError(
-                f"Argument `steps` must be finite. Received: steps={steps!r}"
-            )
+        flat = steps.reshape(-1)
+        # Integers are finite; a float step is checked once clamped at 0
+        # (so -inf is step 0, as a negative step is).
+        whole_numbers = np.issubdtype(flat.dtype, np.integer)
         out = np.empty(flat.shape, dtype=np.float64)
-        # In blocks: each formula makes a dozen temporaries, and fresh
-        # multi-megabyte arrays cost more in page faults than the arithmetic.
-        # Formulas use IEEE infinities on purpose (log(0) = -inf at the end
-        # of a decay, exp overflowing before a cap), as the graph does.
+        # In blocks, each converted to float64 on its own: each formula makes
+        # a dozen temporaries, and fresh multi-megabyte arrays cost more in
+        # page faults than the arithmetic. Formulas use IEEE infinities on
+        # purpose (log(0) = -inf at the end of a decay, exp overflowing
+        # before a cap), as the graph does.
         with np.errstate(divide="ignore", over="ignore"):
             for start in range(0, flat.size, _HOST_BLOCK):
-                block = flat[start : start + _HOST_BLOCK]
+                block = flat[start : start + _HOST_BLOCK].astype(np.float64)
+                np.maximum(block, 0.0, out=block)
+                if not whole_numbers and not np.isfinite(block).all():
+                    raise ValueError(
+                        "Argument `steps` must be finite. "
+                        f"Received: steps={steps!r}"
+                    )
                 out[start : start + block.size] = self._formula(
-                    block, HostNamespace(block, evaluate)
+                    block, HostNamespace(block, evaluate, whole_numbers)
                 )
         return out.reshape(steps.shape)
 
