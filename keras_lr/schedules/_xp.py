@@ -52,7 +52,8 @@ boundary keeps its precision in float32:
                              `whole`'s dtype) whose fraction is the host
                              number `fractions` (or `fractions[index]`)
     locate(points)           how many of the sorted whole `points` are
-                             <= step, as indices
+                             <= step, as indices (on the host, one 0-d
+                             index where the whole block has the same)
     at_index(function, index)
                              `function(to_float(index))` for indices from
                              `locate`, a function of elementwise operations:
@@ -245,11 +246,15 @@ def _search(points, step, side):
     A block of steps usually spans few points (a block of consecutive steps,
     a table of restarts or boundaries): the points below the block's least
     step are counted once, and each point inside its range by comparing.
+    Where no point falls inside it, every step has the same count: one
+    index, 0-d, which every `take` of it and the result broadcast.
     """
     least, most = (step.min(), step.max()) if step.size else (np.nan, np.nan)
     if not least <= most:  # no steps, or a NaN among them
         return np.searchsorted(points, step, side=side)
     low, high = np.searchsorted(points, [least, most], side=side)
+    if high == low:
+        return np.asarray(low, dtype=np.intp)
     if high - low > _FEW_POINTS:
         return np.searchsorted(points, step, side=side)
     index = np.full(step.shape, low, dtype=np.intp)

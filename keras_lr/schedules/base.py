@@ -113,9 +113,15 @@ class Schedule(_LearningRateSchedule):
                 f"integers. Received: steps={steps!r}"
             )
         flat = steps.reshape(-1)
-        # Integers are finite; a float step is checked once clamped at 0
-        # (so -inf is step 0, as a negative step is).
+        # Integers are finite; float steps are checked clamped at 0 (so -inf
+        # is step 0, as a negative step is), before any is evaluated.
         whole_numbers = np.issubdtype(flat.dtype, np.integer)
+        if not whole_numbers and not (
+            np.isfinite(np.maximum(flat.astype(np.float64), 0.0)).all()
+        ):
+            raise ValueError(
+                f"Argument `steps` must be finite. Received: steps={steps!r}"
+            )
         out = np.empty(flat.shape, dtype=np.float64)
         # In blocks, each converted to float64 on its own: each formula makes
         # a dozen temporaries, and fresh multi-megabyte arrays cost more in
@@ -125,12 +131,8 @@ class Schedule(_LearningRateSchedule):
         with np.errstate(divide="ignore", over="ignore"):
             for start in range(0, flat.size, _HOST_BLOCK):
                 block = flat[start : start + _HOST_BLOCK].astype(np.float64)
-                np.maximum(block, 0.0, out=block)
-                if not whole_numbers and not np.isfinite(block).all():
-                    raise ValueError(
-                        "Argument `steps` must be finite. "
-                        f"Received: steps={steps!r}"
-                    )
+                if not whole_numbers or block.min() < 0:
+                    np.maximum(block, 0.0, out=block)
                 out[start : start + block.size] = self._formula(
                     block, HostNamespace(block, evaluate, whole_numbers)
                 )

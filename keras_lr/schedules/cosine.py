@@ -132,9 +132,9 @@ def _restarts(step, xp, table, first, t_mul):
     `first * t_mul**i`.
 
     `elapsed` and `remaining` are the distances from the start of the step's
-    cycle and to its end, exact in their whole part. `index` is the cycle as
-    indices of the restart table (for `xp.at_index`), or None where the
-    cycle is not looked up in it.
+    cycle and to its end, exact in their whole part. The cycle is one of
+    `cycle` (a float) and `index` (indices of the restart table, for
+    `xp.at_index`), the other None.
     """
     if t_mul == 1.0:
         cycle, elapsed, remaining = xp.cycle(first)
@@ -152,19 +152,18 @@ def _restarts(step, xp, table, first, t_mul):
     remaining = xp.where(reachable > 0, to_end, period - elapsed)
     remaining = xp.minimum(xp.maximum(remaining, 0.0), period)
     elapsed = xp.minimum(xp.maximum(elapsed, 0.0), period)
-    cycle = xp.to_float(index)
-    if not table.complete:
-        # Beyond the table (t_mul very close to 1): the geometric formula.
-        late_cycle, late_remaining, late_period = _restarts_by_log(
-            step, xp, first, t_mul
-        )
-        late = step >= table.end
-        cycle = xp.where(late, late_cycle, cycle)
-        remaining = xp.where(late, late_remaining, remaining)
-        elapsed = xp.where(late, late_period - late_remaining, elapsed)
-        period = xp.where(late, late_period, period)
-        index = None
-    return cycle, elapsed, remaining, period, index
+    if table.complete:
+        return None, elapsed, remaining, period, index
+    # Beyond the table (t_mul very close to 1): the geometric formula.
+    late_cycle, late_remaining, late_period = _restarts_by_log(
+        step, xp, first, t_mul
+    )
+    late = step >= table.end
+    cycle = xp.where(late, late_cycle, xp.to_float(index))
+    remaining = xp.where(late, late_remaining, remaining)
+    elapsed = xp.where(late, late_period - late_remaining, elapsed)
+    period = xp.where(late, late_period, period)
+    return cycle, elapsed, remaining, period, None
 
 
 def _restarts_by_log(step, xp, first, t_mul):
@@ -201,7 +200,9 @@ def _sgdr(step, xp, table, initial, minimum, first, t_mul, m_mul):
     height = initial - minimum
     if height >= 0:
         if m_mul == 0.0:
-            peak = xp.where(cycle > 0, xp.const(0.0), xp.const(height))
+            peak = per_cycle(
+                lambda n: xp.where(n > 0, xp.const(0.0), xp.const(height))
+            )
         else:
             # Growing restarts saturate where the peak reaches MAX_RATE.
             peak = per_cycle(
@@ -215,7 +216,7 @@ def _sgdr(step, xp, table, initial, minimum, first, t_mul, m_mul):
     # 1 - g = (1 - m_mul**cycle) + m_mul**cycle * (1 - cos-factor): two
     # non-negative terms, no cancellation.
     if m_mul == 0.0:
-        kept = xp.where(cycle > 0, xp.const(0.0), xp.const(1.0))
+        kept = per_cycle(lambda n: xp.where(n > 0, xp.const(0.0), xp.const(1.0)))
     else:
         kept = per_cycle(lambda n: exp_of_product(n, math.log(m_mul), xp))
     to_initial = kept * cosine_factor(remaining, period, xp)
