@@ -8,17 +8,14 @@ constant float learning rate and with the schedule, one epoch each,
 back to back, in alternating order, `--rounds` times in one process. The
 figure is the median of the per-round ratios (schedule / constant) minus 1.
 Keras's `PiecewiseConstantDecay` with 999 boundaries is measured the same
-way for comparison. Then `numpy()` over 1,000,000 steps is timed (best of 5).
+way for comparison. Then `numpy()` over 1,000,000 steps is timed as a
+multiple of one `np.cos` over the same steps: each schedule and `np.cos`
+back to back, in alternating order, `--rounds` times in one process; the
+figure is the median of the per-round ratios, so that a machine busy with
+other work slows both alike. The budget is 3x.
 
-Prints a Markdown table with the machine and date, for the README.
-
-    python bench/bench_schedules.py --numpy-only [--rounds 9] [--only NAME ...]
-
-times only `numpy()` over 1,000,000 steps, as a multiple of one `np.cos`
-over the same steps: each schedule and `np.cos` back to back, in
-alternating order, `--rounds` times in one process; the figure is the
-median of the per-round ratios, so that a machine busy with other work
-slows both alike. The budget is 3x.
+Prints two Markdown tables with the machine and date, for the README.
+`--numpy-only` times only `numpy()`.
 """
 
 import argparse
@@ -222,16 +219,6 @@ def per_step_overheads(named, rounds, steps):
     return results
 
 
-def numpy_milliseconds(schedule, repeats=5):
-    steps = np.arange(1_000_000)
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        schedule.numpy(steps)
-        best = min(best, time.perf_counter() - start)
-    return 1e3 * best
-
-
 def _seconds(function, steps):
     start = time.perf_counter()
     function(steps)
@@ -315,12 +302,12 @@ def main(argv=None):
     print()
     print(f"Machine: {_machine()}; {datetime.date.today().isoformat()}")
     print()
-    print("| schedule | per-step cost vs constant rate | `numpy()` over 1,000,000 steps |")
-    print("|---|---|---|")
+    print("| schedule | per-step cost vs constant rate |")
+    print("|---|---|")
     for name, overhead in overheads.items():
-        schedule = named.get(name)
-        host = f"{numpy_milliseconds(schedule):.1f} ms" if schedule else "–"
-        print(f"| {name} | {100 * overhead:+.1f} % | {host} |")
+        print(f"| {name} | {100 * overhead:+.1f} % |")
+    print()
+    print_numpy_table(numpy_cos_ratios(named, args.rounds), args.rounds)
 
 
 if __name__ == "__main__":

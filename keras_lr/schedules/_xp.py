@@ -6,7 +6,7 @@ backend) and by `HostNamespace` (NumPy in float64, for `numpy(steps)`).
 A formula uses only the names below; both namespaces offer exactly these.
 
 Elementwise operations, with NumPy's and `keras.ops`'s meaning (operands
-are arrays of the step's shape, or Python floats):
+are arrays that broadcast to the step's shape, or Python floats):
 
     where(condition, x, y)   minimum(x, y)   maximum(x, y)   power(x, y)
     floor(x)   square(x)   sqrt(x)   exp(x)   expm1(x)
