@@ -6,13 +6,13 @@ import keras
 import numpy as np
 
 from keras_lr import _validation
+from keras_lr.schedules._exact import exp_of_product
+from keras_lr.schedules._exact import offset_from
+from keras_lr.schedules._exact import offset_to
 from keras_lr.schedules._shapes import cosine_factor
 from keras_lr.schedules._shapes import ramp
 from keras_lr.schedules.base import MAX_RATE
 from keras_lr.schedules.base import Schedule
-from keras_lr.schedules.base import exp_of_product
-from keras_lr.schedules.base import offset_from
-from keras_lr.schedules.base import offset_to
 from keras_lr.schedules.power import power_of
 
 # A restart table stops at the first cycle that starts beyond any step an
@@ -128,15 +128,17 @@ class _RestartTable:
 
 
 def _restarts(step, xp, table, first, t_mul):
-    """`(cycle, elapsed, remaining, period)` of SGDR: cycle `i` lasts
+    """`(cycle, elapsed, remaining, period, index)` of SGDR: cycle `i` lasts
     `first * t_mul**i`.
 
     `elapsed` and `remaining` are the distances from the start of the step's
-    cycle and to its end, exact in their whole part.
+    cycle and to its end, exact in their whole part. The cycle is one of
+    `cycle` (a float) and `index` (indices of the restart table, for
+    `xp.at_index`), the other None.
     """
     if t_mul == 1.0:
         cycle, elapsed, remaining = xp.cycle(first)
-        return cycle, elapsed, remaining, xp.const(float(first))
+        return cycle, elapsed, remaining, xp.const(float(first)), None
     index = xp.locate(table.thresholds)
     period = xp.take(xp.const(table.periods), index)
     # The step's distance from its cycle's start, and to the next start,
@@ -150,18 +152,18 @@ def _restarts(step, xp, table, first, t_mul):
     remaining = xp.where(reachable > 0, to_end, period - elapsed)
     remaining = xp.minimum(xp.maximum(remaining, 0.0), period)
     elapsed = xp.minimum(xp.maximum(elapsed, 0.0), period)
-    cycle = xp.to_float(index)
-    if not table.complete:
-        # Beyond the table (t_mul very close to 1): the geometric formula.
-        late_cycle, late_remaining, late_period = _restarts_by_log(
-            step, xp, first, t_mul
-        )
-        late = step >= table.end
-        cycle = xp.where(late, late_cycle, cycle)
-        remaining = xp.where(late, late_remaining, remaining)
-        elapsed = xp.where(late, late_period - late_remaining, elapsed)
-        period = xp.where(late, late_period, period)
-    return cycle, elapsed, remaining, period
+    if table.complete:
+        return None, elapsed, remaining, period, index
+    # Beyond the table (t_mul very close to 1): the geometric formula.
+    late_cycle, late_remaining, late_period = _restarts_by_log(
+        step, xp, first, t_mul
+    )
+    late = step >= table.end
+    cycle = xp.where(late, late_cycle, xp.to_float(index))
+    remaining = xp.where(late, late_remaining, remaining)
+    elapsed = xp.where(late, late_period - late_remaining, elapsed)
+    period = xp.where(late, late_period, period)
+    return cycle, elapsed, remaining, period, None
 
 
 def _restarts_by_log(step, xp, first, t_mul):
@@ -187,14 +189,25 @@ def _restarts_by_log(step, xp, first, t_mul):
 
 def _sgdr(step, xp, table, initial, minimum, first, t_mul, m_mul):
     """`minimum + (initial - minimum) * m_mul**cycle * cosine(remaining)`."""
-    cycle, elapsed, remaining, period = _restarts(step, xp, table, first, t_mul)
+    cycle, elapsed, remaining, period, index = _restarts(
+        step, xp, table, first, t_mul
+    )
+
+    def per_cycle(function):
+        # A function of the cycle, once per cycle where it is a table index.
+        return function(cycle) if index is None else xp.at_index(function, index)
+
     height = initial - minimum
     if height >= 0:
         if m_mul == 0.0:
-            peak = xp.where(cycle > 0, xp.const(0.0), xp.const(height))
+            peak = per_cycle(
+                lambda n: xp.where(n > 0, xp.const(0.0), xp.const(height))
+            )
         else:
             # Growing restarts saturate where the peak reaches MAX_RATE.
-            peak = exp_of_product(cycle, math.log(m_mul), xp, scale=height)
+            peak = per_cycle(
+                lambda n: exp_of_product(n, math.log(m_mul), xp, scale=height)
+            )
         rate = minimum + peak * cosine_factor(remaining, period, xp)
         return xp.minimum(rate, MAX_RATE) if m_mul > 1.0 else rate
     # A minimum above the initial rate (Keras's alpha > 1, m_mul <= 1): the
@@ -203,9 +216,9 @@ def _sgdr(step, xp, table, initial, minimum, first, t_mul, m_mul):
     # 1 - g = (1 - m_mul**cycle) + m_mul**cycle * (1 - cos-factor): two
     # non-negative terms, no cancellation.
     if m_mul == 0.0:
-        kept = xp.where(cycle > 0, xp.const(0.0), xp.const(1.0))
+        kept = per_cycle(lambda n: xp.where(n > 0, xp.const(0.0), xp.const(1.0)))
     else:
-        kept = exp_of_product(cycle, math.log(m_mul), xp)
+        kept = per_cycle(lambda n: exp_of_product(n, math.log(m_mul), xp))
     to_initial = kept * cosine_factor(remaining, period, xp)
     to_minimum = (1.0 - kept) + kept * cosine_factor(elapsed, period, xp)
     return minimum * to_minimum + initial * to_initial

@@ -5,9 +5,9 @@ import math
 import keras
 
 from keras_lr import _validation
+from keras_lr.schedules._exact import exp_of_product
 from keras_lr.schedules._shapes import ramp
 from keras_lr.schedules.base import Schedule
-from keras_lr.schedules.base import exp_of_product
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -340,20 +340,15 @@ class OneCycle(Schedule):
                 )
         _check_phases(self, pct_start)
 
-    def _phase_ends(self):
-        """PyTorch's last step of each phase (possibly fractional)."""
-        first = float(self.pct_start * self.total_steps) - 1
-        last = float(self.total_steps - 1)
-        if self.three_phase:
-            return [first, float(2 * self.pct_start * self.total_steps) - 2, last]
-        return [first, last]
-
     def _formula(self, step, xp):
         initial = self.maximal_learning_rate / self.div_factor
         final = initial / self.final_div_factor
         rates = [initial, self.maximal_learning_rate]
         rates += [initial, final] if self.three_phase else [final]
-        return _through_phases(self, rates, step, xp)
+        return _through_phases(
+            _phase_ends(self.total_steps, self.pct_start, self.three_phase),
+            self.anneal_strategy, rates, step, xp,
+        )
 
     def momentum_schedule(self, base_momentum=0.85, max_momentum=0.95):
         """The momentum PyTorch's `OneCycleLR(cycle_momentum=True)` pairs
@@ -390,8 +385,17 @@ class OneCycle(Schedule):
         )
 
 
+def _phase_ends(total_steps, pct_start, three_phase):
+    """PyTorch's last step of each one-cycle phase (possibly fractional)."""
+    first = float(pct_start * total_steps) - 1
+    last = float(total_steps - 1)
+    if three_phase:
+        return [first, float(2 * pct_start * total_steps) - 2, last]
+    return [first, last]
+
+
 def _check_phases(schedule, pct_start):
-    ends = schedule._phase_ends()
+    ends = _phase_ends(schedule.total_steps, schedule.pct_start, schedule.three_phase)
     if any(end <= start for start, end in zip([0.0] + ends, ends)):
         raise ValueError(
             "Argument `pct_start` must leave every phase longer than 0 "
@@ -400,9 +404,9 @@ def _check_phases(schedule, pct_start):
         )
 
 
-def _through_phases(schedule, values, step, xp, exact_flat=False):
+def _through_phases(ends, anneal_strategy, values, step, xp, exact_flat=False):
     """One-cycle phases through `values`: phase `i` runs from `values[i]` to
-    `values[i + 1]`, ending at `schedule._phase_ends()[i]` (PyTorch's ends).
+    `values[i + 1]`, ending at `ends[i]` (PyTorch's ends, `_phase_ends`).
 
     From the last phase back, each phase takes the steps up to and including
     its end, as in PyTorch. `near` is the distance to the phase's lower end,
@@ -412,10 +416,13 @@ def _through_phases(schedule, values, step, xp, exact_flat=False):
     `OneCycle`'s rates stay the bits they were before the momentum shared
     this code.
     """
-    ends = schedule._phase_ends()
     starts = [0.0] + ends[:-1]
     phases = list(zip(starts, ends, values, values[1:]))
     near = low = high = None
+    # The last phase's bounds, then each earlier phase's where the step is
+    # inside it; `later_low` and `later_high` are the bounds of the phase
+    # after the current one.
+    later_low = later_high = None
     for start, end, a, b in reversed(phases):
         span = end - start
         if exact_flat and b == a:
@@ -435,7 +442,7 @@ def _through_phases(schedule, values, step, xp, exact_flat=False):
             if max(a, b) != later_high:
                 high = xp.where(inside, xp.const(max(a, b)), high)
         later_low, later_high = min(a, b), max(a, b)
-    shape = "cosine" if schedule.anneal_strategy == "cos" else "linear"
+    shape = "cosine" if anneal_strategy == "cos" else "linear"
     return ramp(low, high, near, shape, xp)
 
 
@@ -508,12 +515,13 @@ class OneCycleMomentum(Schedule):
         self.three_phase = _validation.check_bool("three_phase", three_phase)
         _check_phases(self, pct_start)
 
-    _phase_ends = OneCycle._phase_ends
-
     def _formula(self, step, xp):
         top, bottom = self.max_momentum, self.base_momentum
         values = [top, bottom, top] + ([top] if self.three_phase else [])
-        return _through_phases(self, values, step, xp, exact_flat=True)
+        return _through_phases(
+            _phase_ends(self.total_steps, self.pct_start, self.three_phase),
+            self.anneal_strategy, values, step, xp, exact_flat=True,
+        )
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")

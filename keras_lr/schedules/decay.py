@@ -13,8 +13,8 @@ import keras
 import numpy as np
 
 from keras_lr import _validation
+from keras_lr.schedules._exact import exp_of_product
 from keras_lr.schedules.base import Schedule
-from keras_lr.schedules.base import exp_of_product
 
 
 def _check_gamma(gamma):

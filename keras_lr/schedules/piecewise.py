@@ -4,10 +4,10 @@ import keras
 import numpy as np
 
 from keras_lr import _validation
+from keras_lr.schedules._exact import offset_from
+from keras_lr.schedules._exact import offset_to
 from keras_lr.schedules._shapes import cosine_factor
 from keras_lr.schedules.base import Schedule
-from keras_lr.schedules.base import offset_from
-from keras_lr.schedules.base import offset_to
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")

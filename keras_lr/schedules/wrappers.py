@@ -18,11 +18,11 @@ import math
 import keras
 
 from keras_lr import _validation
+from keras_lr.schedules._exact import exp_of_product
 from keras_lr.schedules._shapes import between
 from keras_lr.schedules.base import MAX_RATE
 from keras_lr.schedules.base import Schedule
 from keras_lr.schedules.base import evaluate
-from keras_lr.schedules.base import exp_of_product
 from keras_lr.schedules.power import power_of
 
 
