@@ -22,7 +22,7 @@ import keras
 import numpy as np
 
 from keras_lr import _keras_private
-from keras_lr.schedules.base import _compute_dtypes
+from keras_lr.schedules.base import compute_dtypes
 
 
 class LiveValues:
@@ -47,7 +47,7 @@ class LiveValues:
         live = self._live()
         if live is not None and live["optimizer"]() is optimizer:
             return False
-        float_dtype, int_dtype = _compute_dtypes()
+        float_dtype, int_dtype = compute_dtypes()
         variables = {}
         for name, kind in self._live_kinds.items():
             dtype = float_dtype if kind == "float" else int_dtype

@@ -36,7 +36,7 @@ _LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
 MAX_RATE = _validation.MAX_RATE
 
 
-def _compute_dtypes():
+def compute_dtypes():
     """`(float dtype, integer dtype)` the graph computes a schedule in.
 
     Keras's torch backend promotes mixed float64 operands to float32 (and
@@ -80,7 +80,7 @@ class Schedule(_LearningRateSchedule):
 
     def __call__(self, step):
         """The learning rate at `step` (scalar or 1-D), as a floatx tensor."""
-        dtype, int_dtype = _compute_dtypes()
+        dtype, int_dtype = compute_dtypes()
         step = _check_step_tensor(step)
         shape = ops.shape(step)
         # keras.ops.searchsorted on TensorFlow needs 1-D values, so every

@@ -185,7 +185,7 @@ def test_an_irregular_fractional_step_count_is_within_float_rounding():
 
 
 def test_compute_dtypes_are_what_the_docs_say():
-    from keras_lr.schedules.base import _compute_dtypes
+    from keras_lr.schedules.base import compute_dtypes
 
     expected = {
         "tensorflow": ("float64", "int64"),
@@ -197,7 +197,7 @@ def test_compute_dtypes_are_what_the_docs_say():
 
         if jax.config.jax_enable_x64:
             expected = ("float64", "int64")
-    assert _compute_dtypes() == expected
+    assert compute_dtypes() == expected
 
 
 @pytest.mark.parametrize("case", CASES)
