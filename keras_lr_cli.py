@@ -129,16 +129,18 @@ def _seed(text):
     return value
 
 
-def _positive_float(text):
+def _positive_number(text, expected):
     try:
         value = float(text)
     except ValueError:
         value = math.nan
     if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(
-            f"must be a positive finite number, got {_shown(text)}"
-        )
+        raise argparse.ArgumentTypeError(f"must be {expected}, got {_shown(text)}")
     return value
+
+
+def _positive_float(text):
+    return _positive_number(text, "a positive finite number")
 
 
 def _image_path(text):
@@ -178,15 +180,9 @@ def _reference(text):
 
 def _peaks(text):
     """An `argparse` type: a factor of the peak grid, or the grid's size."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(
-            f"must be a number of peaks (2 or more) or positive factors, got {_shown(text)}"
-        )
-    return value
+    return _positive_number(
+        text, "a number of peaks (2 or more) or positive factors"
+    )
 
 
 def _names(text):

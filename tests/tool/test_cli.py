@@ -24,17 +24,8 @@ from keras_lr import cli  # noqa: F401 (`run_main` finds Keras started)
 from keras_lr import demo
 from keras_lr import schedules
 from keras_lr.demo import startup
+from tests.support.command import run_main
 from tests.support.paths import ROOT
-
-
-def run_main(argv, capsys):
-    """`(exit status, stdout, stderr)` of `keras-lr argv` in this process."""
-    try:
-        status = keras_lr_cli.main(argv)
-    except SystemExit as exit:
-        status = exit.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def run_command(argv, module="keras_lr_cli", env=None):

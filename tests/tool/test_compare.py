@@ -20,9 +20,9 @@ import pytest
 import tensorflow as tf
 
 import keras_lr
-import keras_lr_cli
 from keras_lr.comparison import Run
 from keras_lr.comparison.tensorboard import read_scalars
+from tests.support.command import run_main
 from tests.support.paths import ROOT
 
 LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -328,15 +328,6 @@ def user_package(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def run_main(argv, capsys):
-    try:
-        status = keras_lr_cli.main(argv)
-    except SystemExit as exit:
-        status = exit.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def test_the_command_compares_module_functions_in_worker_processes(user_package, capsys):
