@@ -189,7 +189,9 @@ def _expected_traces(rate):
 
 @pytest.mark.parametrize("rate", [SCHEDULE, 0.1], ids=["schedule", "float"])
 @pytest.mark.parametrize(
-    "backup_first", fewer_elsewhere([True, False]), ids=["backup_first", "plateau_first"]
+    "backup_first",
+    fewer_elsewhere([pytest.param(True, id="backup_first"),
+                     pytest.param(False, id="plateau_first")]),
 )
 # Epoch 2 ends with a reduction, epoch 3 in the middle of the patience.
 @pytest.mark.parametrize("crash_epoch", fewer_elsewhere([2, 3]))
