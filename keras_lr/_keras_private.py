@@ -140,7 +140,9 @@ def add_unsaved_variable(optimizer, variable, wrapper=None):
     `save_own_variables` and `load_own_variables` are therefore Keras's own,
     run with the added variables left out of the list; the variable's value
     is for its owner to save (keras_lr's callbacks keep it in their
-    `OptimizerState`).
+    `OptimizerState`). `wrapper` may also be a list of the optimizers whose
+    `variables` include `optimizer`'s: a `MultiOptimizer` holding it as a
+    group, and the `LossScaleOptimizer` around that.
     """
     unsaved = optimizer.__dict__.get("_keras_lr_unsaved")
     if unsaved is None:
@@ -151,41 +153,54 @@ def add_unsaved_variable(optimizer, variable, wrapper=None):
         return
     optimizer._track_variable(variable)
     unsaved.add(id(variable))
-    for owner in (optimizer, wrapper):
+    wrappers = wrapper if isinstance(wrapper, (list, tuple)) else [wrapper]
+    for owner in [optimizer, *wrappers]:
         if owner is not None:
             _save_without_unsaved(owner, optimizer)
 
 
 def _save_without_unsaved(owner, optimizer):
-    if "save_own_variables" in owner.__dict__:
+    # `owner` saves the variables of every optimizer in its list with their
+    # unsaved ones left out (a MultiOptimizer: those of each group). The
+    # list hangs on the method: an attribute of the optimizer holding
+    # optimizers would be walked by Keras's saving, into itself.
+    patched = owner.__dict__.get("save_own_variables")
+    if patched is not None:
+        inner = patched.__func__.keras_lr_optimizers
+        if not any(known is optimizer for known in inner):
+            inner.append(optimizer)
         return
+    inner = [optimizer]
     cls = type(owner)
 
     def save_own_variables(self, store):
-        with _unsaved_left_out(optimizer):
+        with _unsaved_left_out(inner):
             cls.save_own_variables(self, store)
 
     def load_own_variables(self, store):
-        with _unsaved_left_out(optimizer):
+        with _unsaved_left_out(inner):
             cls.load_own_variables(self, store)
 
+    save_own_variables.keras_lr_optimizers = inner
     for method in (save_own_variables, load_own_variables):
         object.__setattr__(owner, method.__name__, types.MethodType(method, owner))
 
 
 @contextlib.contextmanager
-def _unsaved_left_out(optimizer):
+def _unsaved_left_out(optimizers):
     # The list itself is the tracker's store (its slice assignment compares
     # variables): a filtered copy stands in for it meanwhile.
-    variables = optimizer._variables
-    unsaved = optimizer.__dict__["_keras_lr_unsaved"]
-    object.__setattr__(
-        optimizer, "_variables", [v for v in variables if id(v) not in unsaved]
-    )
+    kept = [(optimizer, optimizer._variables) for optimizer in optimizers]
+    for optimizer, variables in kept:
+        unsaved = optimizer.__dict__["_keras_lr_unsaved"]
+        object.__setattr__(
+            optimizer, "_variables", [v for v in variables if id(v) not in unsaved]
+        )
     try:
         yield
     finally:
-        object.__setattr__(optimizer, "_variables", variables)
+        for optimizer, variables in kept:
+            object.__setattr__(optimizer, "_variables", variables)
 
 
 def metric_direction(metric):

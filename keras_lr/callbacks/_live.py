@@ -41,7 +41,8 @@ class LiveValues:
 
     def bind(self, optimizer, wrapper=None):
         """Read the live numbers from variables of `optimizer` from now on
-        (once per optimizer; `wrapper`: a `LossScaleOptimizer` around it).
+        (once per optimizer; `wrapper`: a `LossScaleOptimizer` around it,
+        or a list of the optimizers that hold it, a `MultiOptimizer`'s group).
         Returns whether the compiled form changed (a train step traced
         before reads constants, and must be built again)."""
         live = self._live()

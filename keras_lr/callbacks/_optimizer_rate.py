@@ -21,6 +21,7 @@ import weakref
 import keras
 import numpy as np
 
+from keras_lr import _groups
 from keras_lr import _keras_private
 from keras_lr.schedules import evaluate
 
@@ -40,6 +41,21 @@ def base_optimizer(model):
             "trained with a keras_lr callback."
         )
     return getattr(optimizer, "inner_optimizer", optimizer)
+
+
+def refuse_groups(model, what, instead):
+    """A Keras-style error when the model's optimizer is a `MultiOptimizer`
+    for a callback that `what` (drives one optimizer's rate, say): Keras's
+    wrapper has no `learning_rate` of its own, and driving every group the
+    same way would erase the groups' shares. `instead`: what to do."""
+    optimizer = base_optimizer(model)
+    if not _groups.is_multi(optimizer):
+        return
+    raise ValueError(
+        f"{what}; the model's optimizer is a MultiOptimizer with groups "
+        f"{list(_groups.groups(optimizer))}. {instead} "
+        f"Received: optimizer={optimizer!r}"
+    )
 
 
 def wrapper(model):

@@ -395,6 +395,15 @@ class CooldownOnTrigger(PatienceMonitor):
     # --- the hooks ---------------------------------------------------------
 
     def on_train_begin(self, logs=None):
+        # Before anything is attached: the MultiOptimizer's own rate is a
+        # placeholder that no update uses.
+        _optimizer_rate.refuse_groups(
+            self.model, "CooldownOnTrigger cools down one optimizer's schedule",
+            "Give the base optimizer a `keras_lr.schedules.Cooldown` (or "
+            "`WarmupStableDecay`) before `keras_lr.optimizers.scale_rates` or "
+            "`layer_decay`, or use `keras_lr.callbacks.ReduceLROnPlateau`, "
+            "which reduces every group.",
+        )
         super().on_train_begin(logs)
         optimizer = _optimizer_rate.base_optimizer(self.model)
         if not _optimizer_rate.is_schedule(optimizer):

@@ -7,6 +7,7 @@ import weakref
 import keras
 import numpy as np
 
+from keras_lr import _groups
 from keras_lr import _keras_private
 from keras_lr import _validation
 from keras_lr._keras_private import weights_file_name
@@ -174,10 +175,19 @@ class CyclicLR(LearningRateScheduler):
         )
         self.cycle_start = None
 
+    _groups_instead = (
+        "Give the base optimizer a `keras_lr.schedules.CyclicalLearningRate` "
+        "before `keras_lr.optimizers.scale_rates` or `layer_decay`: every "
+        "group then cycles at its share, inside the compiled step."
+    )
+
     def set_model(self, model):
         super().set_model(model)
-        # Before `BackupAndRestore`'s on_train_begin loads into it.
-        if getattr(model, "optimizer", None) is not None:
+        # Before `BackupAndRestore`'s on_train_begin loads into it. None on
+        # a MultiOptimizer, refused at on_train_begin.
+        if getattr(model, "optimizer", None) is not None and not _groups.is_multi(
+            model.optimizer
+        ):
             holder = _CycleState.of(_optimizer_rate.base_optimizer(model))
             holder.callback = weakref.ref(self)
 

@@ -5,6 +5,7 @@ import numbers
 import keras
 import numpy as np
 
+from keras_lr import _groups
 from keras_lr import _keras_private
 from keras_lr import _validation
 from keras_lr._keras_private import print_msg
@@ -106,6 +107,15 @@ def _check_plateau_state(state):
     }
 
 
+class _Dtypes(dict):
+    # A MultiOptimizer's groups each write their level under a key of their
+    # own (`scale_<i>`, `learning_rate_<i>`, by the group's index).
+    def __missing__(self, key):
+        if key.startswith(("scale_", "learning_rate_")):
+            return "float64"
+        raise KeyError(key)
+
+
 class _PlateauState(MonitorState):
     """The plateau state of one optimizer, saved with its weights.
 
@@ -114,68 +124,100 @@ class _PlateauState(MonitorState):
     optimizer's config is Keras's own. Either way, every weights file of the
     optimizer (`BackupAndRestore`'s included) carries the state with the
     scale or the rate it belongs to, and loading one puts both back.
+
+    On a `MultiOptimizer` the state sits on the wrapper: one bookkeeping
+    (one metric decides for every group), held by the first group whose
+    rate is a `ReducedSchedule` (the others share that dict), and one scale
+    or rate per group, saved under `scale_<i>` / `learning_rate_<i>` with
+    `i` the group's index in `keras_lr.optimizers`' group order.
     """
 
     attribute = "_keras_lr_plateau_state"
     initial = {**MonitorState.initial, "cooldown_counter": 0}
-    dtypes = {
+    dtypes = _Dtypes({
         **MonitorState.dtypes,
         "cooldown_counter": "int64",
         "scale": "float64",
         "learning_rate": "float64",
-    }
+    })
 
     def rate(self):
         return _keras_private.rate_as_held(self.optimizer())
 
+    def group_rates(self):
+        """`[(key suffix, sub-optimizer, rate as held)]`: `""` for a plain
+        optimizer, `"_<i>"` for each group of a MultiOptimizer."""
+        optimizer = self.optimizer()
+        if not _groups.is_multi(optimizer):
+            return [("", optimizer, _keras_private.rate_as_held(optimizer))]
+        return [
+            (f"_{index}", sub, _keras_private.rate_as_held(sub))
+            for index, sub in enumerate(_groups.groups(optimizer).values())
+        ]
+
     def state(self):
-        rate = self.rate()
-        if isinstance(rate, ReducedSchedule):
-            return rate.plateau_state
+        for _, _, rate in self.group_rates():
+            if isinstance(rate, ReducedSchedule):
+                return rate.plateau_state
         return self.values
 
     def load_own_variables(self, store):
         keys = set(store.keys())
         if "wait" not in keys:
             return
-        rate = self.rate()
+        targets = self.group_rates()
         # Everything is checked as the constructor checks it before anything
         # is assigned: an edited or corrupted file is refused whole, and
         # never becomes an applied rate.
         try:
-            state, scale, learning_rate = _read_state(store, keys)
+            state, levels = _read_state(store, keys)
         except (ValueError, TypeError) as error:
             raise _validation.invalid_state(
                 "ReduceLROnPlateau state", weights_file_name(store), error
             ) from None
         self.state().update(state)
-        if isinstance(rate, ReducedSchedule) and scale is not None:
-            rate.scale = scale
-        elif isinstance(rate, keras.Variable) and learning_rate is not None:
-            # Runs after the optimizer's own variables were loaded: a backup
-            # written before this epoch's reduction gets it here.
-            rate.assign(learning_rate)
+        for suffix, _, rate in targets:
+            if isinstance(rate, ReducedSchedule) and f"scale{suffix}" in levels:
+                rate.scale = levels[f"scale{suffix}"]
+            elif isinstance(rate, keras.Variable) and f"learning_rate{suffix}" in levels:
+                # Runs after the optimizer's own variables were loaded: a
+                # backup written before this epoch's reduction gets it here.
+                rate.assign(levels[f"learning_rate{suffix}"])
 
 
 def _read_state(store, keys):
-    """`(state, scale or None, learning rate or None)` from a store, each
-    checked as `ReducedSchedule` and `ReduceLROnPlateau` check them."""
+    """`(state, {key: scale or learning rate})` from a store, each checked
+    as `ReducedSchedule` and `ReduceLROnPlateau` check them."""
     state = _check_plateau_state({
         "best": _PlateauState.read(store, "best"),
         "wait": _validation.stored_value(store, "wait"),
         "cooldown_counter": _validation.stored_value(store, "cooldown_counter"),
     })
-    scale = learning_rate = None
-    if "scale" in keys:
-        scale = _validation.check_number(
-            "scale", _validation.stored_value(store, "scale"),
-            minimum=0.0, maximum=1.0, open_min=True,
-        )
-    if "learning_rate" in keys:
-        learning_rate = _validation.check_learning_rate(
-            "learning_rate", _validation.stored_value(store, "learning_rate")
-        )
-    return state, scale, learning_rate
+    levels = {}
+    for key in sorted(keys):
+        if key == "scale" or key.startswith("scale_"):
+            levels[key] = _validation.check_number(
+                key, _validation.stored_value(store, key),
+                minimum=0.0, maximum=1.0, open_min=True,
+            )
+        elif key == "learning_rate" or key.startswith("learning_rate_"):
+            levels[key] = _validation.check_learning_rate(
+                key, _validation.stored_value(store, key)
+            )
+    return state, levels
+
+
+class _Driven:
+    """One group `ReduceLROnPlateau` reduces: its name, its key suffix in a
+    weights file, its optimizer, its `ReducedSchedule` (None for a float
+    rate) and its floor."""
+
+    def __init__(self, name, suffix, optimizer, schedule, floor):
+        self.name = name
+        self.suffix = suffix
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.floor = floor
 
 
 @keras.saving.register_keras_serializable(package="keras_lr")
@@ -276,6 +318,7 @@ class ReduceLROnPlateau(PatienceMonitor):
         min_lr=0.0,
         threshold_mode="abs",
         eps=0.0,
+        groups=None,
     ):
         super().__init__()
         if not isinstance(monitor, str) or not monitor:
@@ -301,12 +344,37 @@ class ReduceLROnPlateau(PatienceMonitor):
         self.mode = _validation.check_choice("mode", mode, ("auto", "min", "max"))
         self.min_delta = _validation.check_number("min_delta", min_delta, minimum=0.0)
         self.cooldown = _validation.check_non_negative_int("cooldown", cooldown)
-        self.min_lr = _validation.check_learning_rate("min_lr", min_lr)
+        if isinstance(min_lr, dict):
+            for name in min_lr:
+                if not isinstance(name, str):
+                    raise TypeError(
+                        "Argument `min_lr` must be a number or a dict from "
+                        f"group names to numbers. Received: min_lr={min_lr!r}"
+                    )
+            self.min_lr = {
+                name: _validation.check_learning_rate(f"min_lr[{name!r}]", floor)
+                for name, floor in min_lr.items()
+            }
+        else:
+            self.min_lr = _validation.check_learning_rate("min_lr", min_lr)
         self.threshold_mode = _validation.check_choice(
             "threshold_mode", threshold_mode, ("abs", "rel")
         )
         self.eps = _validation.check_number("eps", eps, minimum=0.0)
+        if groups is not None:
+            if isinstance(groups, str) or not all(
+                isinstance(name, str) for name in _iterable(groups)
+            ) or not list(groups):
+                raise TypeError(
+                    "Argument `groups` must be None (every group) or a "
+                    f"non-empty list of group names. Received: groups={groups!r}"
+                )
+            groups = list(dict.fromkeys(groups))
+        self.groups = groups
         self.schedule = None
+        self._driven = []
+        self._group_subs = None
+        self._unknown_groups = False
 
     def get_config(self):
         return {
@@ -317,9 +385,10 @@ class ReduceLROnPlateau(PatienceMonitor):
             "mode": self.mode,
             "min_delta": self.min_delta,
             "cooldown": self.cooldown,
-            "min_lr": self.min_lr,
+            "min_lr": dict(self.min_lr) if isinstance(self.min_lr, dict) else self.min_lr,
             "threshold_mode": self.threshold_mode,
             "eps": self.eps,
+            "groups": None if self.groups is None else list(self.groups),
         }
 
     # Beside `best` and `wait`: Keras's callback keeps its state in these
@@ -329,90 +398,175 @@ class ReduceLROnPlateau(PatienceMonitor):
     def in_cooldown(self):
         return self.cooldown_counter > 0
 
-    def _prepare(self, optimizer, holder):
-        current = _keras_private.rate_as_held(optimizer)
-        if isinstance(current, ReducedSchedule):
-            schedule = current
-        elif isinstance(current, _LearningRateSchedule):
-            schedule = ReducedSchedule(
-                current, min_learning_rate=self.min_lr,
-                plateau_state=dict(holder.values),
-            )
-            optimizer.learning_rate = schedule
-        elif isinstance(current, keras.Variable):
-            schedule = None
-        else:
+    def _driven_names(self, named):
+        """The names of the groups to reduce, or a Keras-style error for a
+        name in `groups` or `min_lr` the optimizer has not. Before `fit`
+        (`set_model`) an unknown name only defers the attach: a
+        MultiOptimizer on a callable knows its groups once built, and the
+        error belongs to `on_train_begin`."""
+        for argument, names in (
+            ("groups", self.groups or []),
+            ("min_lr", list(self.min_lr) if isinstance(self.min_lr, dict) else []),
+        ):
+            unknown = [name for name in names if name not in named]
+            if not unknown:
+                continue
+            if not self._in_fit:
+                return None
+            value = self.groups if argument == "groups" else self.min_lr
             raise ValueError(
-                "ReduceLROnPlateau needs an optimizer whose learning rate "
-                "is a float or a LearningRateSchedule. Received: "
-                f"learning_rate={current!r}"
+                f"Argument `{argument}` must name groups of the model's "
+                f"optimizer, which has the groups {list(named)}; "
+                f"{unknown!r} {'is' if len(unknown) == 1 else 'are'} not among "
+                f"them. Received: {argument}={value!r}"
             )
-        changed = schedule is not None and schedule is not current
-        if schedule is not None:
-            changed |= schedule.bind(optimizer, _optimizer_rate.wrapper(self.model))
-            schedule.min_learning_rate = self.min_lr
+        if self.groups is None:
+            return list(named)
+        return [name for name in named if name in self.groups]
+
+    def _floor(self, name):
+        if isinstance(self.min_lr, dict):
+            return self.min_lr.get(name, 0.0)
+        return self.min_lr
+
+    def _prepare(self, optimizer, holder):
+        named = _groups.groups(optimizer)
+        multi = _groups.is_multi(optimizer)
         self._optimizer = optimizer
-        self.schedule = schedule
+        self._group_subs = list(named.values())
+        self._driven = []
+        self.schedule = None
+        names = self._driven_names(named)
+        self._unknown_groups = names is None
+        if names is None:
+            return
+        # A live variable of a group's schedule is one of the sub-optimizer's
+        # variables, so also of the MultiOptimizer's and its
+        # LossScaleOptimizer's: none of them may save it.
+        owners = [_optimizer_rate.wrapper(self.model)] + ([optimizer] if multi else [])
+        changed = False
+        for index, (name, sub) in enumerate(named.items()):
+            if name not in names:
+                continue
+            current = _keras_private.rate_as_held(sub)
+            floor = self._floor(name)
+            if isinstance(current, ReducedSchedule):
+                schedule = current
+            elif isinstance(current, _LearningRateSchedule):
+                schedule = ReducedSchedule(
+                    current, min_learning_rate=floor,
+                    plateau_state=dict(holder.state()),
+                )
+                sub.learning_rate = schedule
+            elif isinstance(current, keras.Variable):
+                schedule = None
+            else:
+                raise ValueError(
+                    "ReduceLROnPlateau needs an optimizer whose learning rate "
+                    "is a float or a LearningRateSchedule. Received: "
+                    f"learning_rate={current!r}"
+                    + (f" (group {name!r})" if multi else "")
+                )
+            if schedule is not None:
+                changed |= schedule is not current
+                changed |= schedule.bind(sub, [o for o in owners if o is not None])
+                schedule.min_learning_rate = floor
+            self._driven.append(
+                _Driven(name, f"_{index}" if multi else "", sub, schedule, floor)
+            )
+        # One metric decides for every group: one bookkeeping, which every
+        # group's schedule holds (so each group's config carries it).
+        state = holder.state()
+        for driven in self._driven:
+            if driven.schedule is not None:
+                driven.schedule.plateau_state = state
+        if not multi:
+            self.schedule = self._driven[0].schedule
         if changed:
             self._rebuild_train_function()
 
     def _needs_attach(self, optimizer):
-        rate = _keras_private.rate_as_held(optimizer)
-        return (
-            super()._needs_attach(optimizer)
-            or (self.schedule is None) != isinstance(rate, keras.Variable)
-            or (self.schedule is not None and rate is not self.schedule)
-        )
+        if super()._needs_attach(optimizer) or self._unknown_groups:
+            return True
+        if [id(s) for s in _groups.groups(optimizer).values()] != [
+            id(s) for s in self._group_subs or []
+        ]:
+            return True
+        for driven in self._driven:
+            rate = _keras_private.rate_as_held(driven.optimizer)
+            if (driven.schedule is None) != isinstance(rate, keras.Variable) or (
+                driven.schedule is not None and rate is not driven.schedule
+            ):
+                return True
+        return False
 
-    def _current_rate(self, step):
-        """The rate the next update will use, as the reduction sees it."""
-        if self.schedule is None:
-            return _optimizer_rate.float_rate(self._optimizer, self.model)
-        return self._rate_of_update(step)
+    def _current_rate(self, driven, step):
+        """The rate the next update of a group will use, as the reduction
+        sees it."""
+        if driven.schedule is None:
+            return _optimizer_rate.float_rate(driven.optimizer, self.model)
+        return self._rate_of_update(driven, step)
 
-    def _rate_of_update(self, step):
+    def _rate_of_update(self, driven, step):
         """The schedule's rate for update `step` (`optimizer.iterations`):
         under gradient accumulation, the rate at its last batch."""
-        return float(self.schedule.numpy(
-            _optimizer_rate.schedule_steps(self._optimizer, step)
+        return float(driven.schedule.numpy(
+            _optimizer_rate.schedule_steps(driven.optimizer, step)
         ))
+
+    def _steps_and_rates(self):
+        steps = [_optimizer_rate.read_step(d.optimizer) for d in self._driven]
+        rates = [self._current_rate(d, s) for d, s in zip(self._driven, steps)]
+        return steps, rates
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
-        step = _optimizer_rate.read_step(self._optimizer)
-        rate = self._current_rate(step)
+        steps, rates = self._steps_and_rates()
         # As Keras: the rate in place before this epoch's decision, which
-        # for a schedule is the rate of the epoch's last update.
-        if self.schedule is None:
-            logs["learning_rate"] = rate
-        elif step > 0:
-            logs["learning_rate"] = self._rate_of_update(step - 1)
-        state, reduce = self._advance(self._monitored(logs), rate)
+        # for a schedule is the rate of the epoch's last update (the first
+        # group's, on a MultiOptimizer; the logger logs every group's).
+        if self._driven:
+            first, step = self._driven[0], steps[0]
+            if first.schedule is None:
+                logs["learning_rate"] = rates[0]
+            elif step > 0:
+                logs["learning_rate"] = self._rate_of_update(first, step - 1)
+        state, reduce = self._advance(self._monitored(logs), rates)
         self._state().update(state)
         super().on_epoch_end(epoch, logs)
         if not reduce:
             return
-        if self.schedule is None:
-            new = self._reduced_rate(rate)
-            _optimizer_rate.set_float_rate(self.model, self._optimizer, new)
-        else:
-            self.schedule.scale *= self.factor
-            new = self._rate_of_update(step)
+        reduced = []
+        for driven, step, rate in zip(self._driven, steps, rates):
+            if not self._can_reduce(rate, driven.floor):
+                continue
+            if driven.schedule is None:
+                new = self._reduced_rate(rate, driven.floor)
+                _optimizer_rate.set_float_rate(self.model, driven.optimizer, new)
+            else:
+                driven.schedule.scale *= self.factor
+                new = self._rate_of_update(driven, step)
+            reduced.append((driven.name, new))
         if self.verbose > 0:
+            if len(self._driven) == 1:
+                rates_text = f"{reduced[0][1]}"
+            else:
+                rates_text = ", ".join(f"{new} ({name})" for name, new in reduced)
             print_msg(
                 f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning "
-                f"rate to {new}."
+                f"rate to {rates_text}."
             )
 
-    def _reduced_rate(self, rate):
-        return max(rate * self.factor, self.min_lr)
+    def _reduced_rate(self, rate, floor):
+        return max(rate * self.factor, floor)
 
-    def _advance(self, current, rate):
+    def _advance(self, current, rates):
         """`(state, reduce)` after an epoch that ended with `current`.
 
         Keras's rule: a cooldown epoch resets the wait; an improvement
         resets it and records the best; otherwise, out of cooldown, the wait
-        grows and at `patience` the rate is reduced if it can be.
+        grows and at `patience` the rate is reduced if it can be (on a
+        MultiOptimizer: if any group's rate, `rates`, can be).
         """
         state = dict(self._state())
         if current is None:
@@ -426,18 +580,20 @@ class ReduceLROnPlateau(PatienceMonitor):
             state["wait"] = 0
         elif state["cooldown_counter"] == 0:
             state["wait"] += 1
-            if state["wait"] >= self.patience and self._can_reduce(rate):
+            if state["wait"] >= self.patience and any(
+                self._can_reduce(rate, d.floor) for d, rate in zip(self._driven, rates)
+            ):
                 state["cooldown_counter"] = self.cooldown
                 state["wait"] = 0
                 return state, True
         return state, False
 
-    def _can_reduce(self, rate):
+    def _can_reduce(self, rate, floor):
         # Keras compares with the float32 `min_lr`; PyTorch skips a
         # reduction smaller than `eps`.
-        if not rate > np.float32(self.min_lr):
+        if not rate > np.float32(floor):
             return False
-        return self.eps == 0 or rate - self._reduced_rate(rate) > self.eps
+        return self.eps == 0 or rate - self._reduced_rate(rate, floor) > self.eps
 
     def _beats(self, current, best, smaller):
         if self.threshold_mode == "abs":
@@ -447,20 +603,34 @@ class ReduceLROnPlateau(PatienceMonitor):
         return current > best * (1.0 + self.min_delta)
 
     def _state_for_backup(self, holder):
-        """The state, with the scale or the rate, that a weights file of
-        `holder`'s optimizer written now should hold: the state this
+        """The state, with each group's scale or rate, that a weights file
+        of `holder`'s optimizer written now should hold: the state this
         callback is about to reach when the epoch's end is pending
         (`_epoch_unseen`)."""
-        step = _optimizer_rate.read_step(self._optimizer)
-        rate = self._current_rate(step)
-        level = rate if self.schedule is None else self.schedule.scale
+        _, rates = self._steps_and_rates()
+        levels = [
+            rate if d.schedule is None else d.schedule.scale
+            for d, rate in zip(self._driven, rates)
+        ]
         state = self._state()
         if self._epoch_unseen():
-            state, reduce = self._advance(self._pending_value(), rate)
+            state, reduce = self._advance(self._pending_value(), rates)
             if reduce:
-                level = (
-                    self._reduced_rate(rate) if self.schedule is None
+                levels = [
+                    level if not self._can_reduce(rate, d.floor)
+                    else self._reduced_rate(rate, d.floor) if d.schedule is None
                     else level * self.factor
-                )
-        key = "scale" if isinstance(holder.rate(), ReducedSchedule) else "learning_rate"
-        return dict(state, **{key: level})
+                    for d, rate, level in zip(self._driven, rates, levels)
+                ]
+        values = dict(state)
+        for driven, level in zip(self._driven, levels):
+            key = "learning_rate" if driven.schedule is None else "scale"
+            values[key + driven.suffix] = level
+        return values
+
+
+def _iterable(value):
+    try:
+        return list(value)
+    except TypeError:
+        return [None]

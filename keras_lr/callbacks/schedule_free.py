@@ -119,6 +119,10 @@ class ScheduleFreeEval(keras.callbacks.Callback):
         return {}
 
     def _optimizer(self):
+        _optimizer_rate.refuse_groups(
+            self.model, "ScheduleFreeEval swaps one optimizer's averaged weights",
+            "Compile the model with one `keras.optimizers.ScheduleFreeAdamW`.",
+        )
         optimizer = _optimizer_rate.base_optimizer(self.model)
         if not isinstance(optimizer, keras.optimizers.ScheduleFreeAdamW):
             raise TypeError(

@@ -105,7 +105,19 @@ class LearningRateScheduler(keras.callbacks.Callback):
         )
         return cls(**config)
 
+    # What a MultiOptimizer's refusal suggests instead (CyclicLR its own).
+    _groups_instead = (
+        "Give the base optimizer the schedule before "
+        "`keras_lr.optimizers.scale_rates` or `layer_decay` (every group then "
+        "follows it at its share), or use `keras_lr.callbacks."
+        "ReduceLROnPlateau`, which reduces every group."
+    )
+
     def on_train_begin(self, logs=None):
+        _optimizer_rate.refuse_groups(
+            self.model, f"{type(self).__name__} sets one optimizer's rate",
+            self._groups_instead,
+        )
         optimizer = _optimizer_rate.base_optimizer(self.model)
         if _optimizer_rate.is_schedule(optimizer):
             # Keras's callback fails the same way (with the same first

@@ -3,7 +3,7 @@
 Every schedule of `RUNS` trains the same model with several seeds; within a
 seed every schedule starts from the same initial weights and sees the same
 batch order, so the schedule is the only difference, and each schedule is
-compared with the constant baseline seed by seed (`keras_lr.demo.stats`).
+compared with the constant baseline seed by seed (`keras_lr.comparison.stats`).
 Each invocation writes a new experiment directory,
 `<out>/<date-time>_<model>_<epochs>ep_<seeds>seeds/`, and points
 `<out>/latest` to it:

@@ -462,7 +462,7 @@ def test_same_positional_arguments_and_defaults_as_keras():
     names = [n for n, p in theirs.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
     assert list(ours)[: len(names)] == names
     assert all(ours[n].default == theirs[n].default for n in names)
-    assert list(ours)[len(names):] == ["threshold_mode", "eps"]
+    assert list(ours)[len(names):] == ["threshold_mode", "eps", "groups"]
 
 
 def test_bookkeeping_reads_and_writes_as_keras_s_attributes(data):

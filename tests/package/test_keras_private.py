@@ -5,6 +5,7 @@ that one module (and nothing else imports `keras.src`)."""
 import logging
 import pathlib
 import re
+import warnings
 
 import keras
 import numpy as np
@@ -316,3 +317,41 @@ def test_multi_optimizer_of_is_the_sub_optimizer_build_chose():
         "embeddings/kernel": embeddings, "embeddings/bias": embeddings,
         "head/kernel": head, "head/bias": head,
     }
+
+
+def test_an_unsaved_variable_of_a_group_is_left_out_of_the_multi_optimizer_s_entries(
+    tmp_path,
+):
+    """`MultiOptimizer.variables` lists its groups' variables, and writes
+    them all into its own entries: a group's unsaved variable must be left
+    out there too (`wrapper` lists the MultiOptimizer), or every file
+    written before would be skipped at load."""
+    import h5py
+
+    def build(added):
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        head = keras.optimizers.SGD(0.1, momentum=0.5)
+        multi = keras.optimizers.MultiOptimizer(keras.optimizers.OptimizerMap(
+            keras.optimizers.SGD(0.1, momentum=0.5), {".*bias": head}))
+        model.compile(multi, loss="mae")
+        multi.build(model.trainable_variables)
+        if added:
+            variable = keras.Variable(0.5, trainable=False)
+            _keras_private.add_unsaved_variable(head, variable, [multi])
+            assert any(v is variable for v in multi.variables)
+        return model
+
+    def entries(path):
+        names = []
+        with h5py.File(path) as file:
+            file["optimizer"].visit(names.append)
+        return sorted(names)
+
+    written_before, written_after = (str(tmp_path / f"{n}.weights.h5") for n in "ab")
+    build(False).save_weights(written_before)
+    model = build(True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Keras warns when it skips a file
+        model.load_weights(written_before)
+    model.save_weights(written_after)
+    assert entries(written_after) == entries(written_before)
