@@ -369,7 +369,9 @@ def test_same_constructor_as_keras_and_registered():
         assert keras.saving.get_registered_name(type(optimizer)) == (
             f"keras_lr>{cls.__name__}"
         )
-    assert set(O.__all__) == {"ALL_OPTIMIZERS", "ScheduledHyperparameters"} | {
+    per_group = {"GroupRow", "ScaledSchedule", "group", "group_table", "groups",
+                 "layer_decay", "scale_rates"}
+    assert set(O.__all__) == {"ALL_OPTIMIZERS", "ScheduledHyperparameters"} | per_group | {
         cls.__name__ for cls in O.ALL_OPTIMIZERS
     }
 
