@@ -48,12 +48,6 @@ tensorboard: $(DEMO_STAMP)
 	@test -e $(LOGDIR) || { echo "make: no $(LOGDIR); run make demo first" >&2; exit 2; }
 	$(VENV)/bin/tensorboard --logdir $(LOGDIR) --samples_per_plugin scalars=0 --host 127.0.0.1
 
-# Each lane on a core of its own where taskset can pin it: TensorFlow's and
-# XLA's thread pools then size to one core instead of fighting over both.
-PIN := $(shell command -v taskset >/dev/null 2>&1 && [ "$$(nproc)" -ge 2 ] && echo yes)
-LANE_A := $(if $(PIN),taskset -c 0)
-LANE_B := $(if $(PIN),taskset -c 1)
-
 # The whole suite on TensorFlow, and the backend-neutral tests on JAX and on
 # torch; all run, and the exit status fails if any failed. Two lanes, one per
 # core: the TensorFlow pass over everything but tests/tool, beside the JAX
@@ -63,14 +57,14 @@ LANE_B := $(if $(PIN),taskset -c 1)
 test: $(DEV_STAMP)
 	@others=$$(mktemp -d); status=0; \
 	( for backend in jax torch; do \
-	    KERAS_BACKEND=$$backend $(LANE_B) $(PY) -m pytest tests -m backend_neutral \
+	    KERAS_BACKEND=$$backend $(PY) -m pytest tests -m backend_neutral \
 	      --basetemp=$$others/$$backend > $$others/$$backend.log 2>&1; \
 	    echo $$? > $$others/$$backend.status; \
 	  done; \
-	  KERAS_BACKEND=tensorflow $(LANE_B) $(PY) -m pytest tests/tool \
+	  KERAS_BACKEND=tensorflow $(PY) -m pytest tests/tool \
 	    --basetemp=$$others/tool > $$others/tool.log 2>&1; \
 	  echo $$? > $$others/tool.status ) & \
-	KERAS_BACKEND=tensorflow $(LANE_A) $(PY) -m pytest tests --ignore=tests/tool || status=1; \
+	KERAS_BACKEND=tensorflow $(PY) -m pytest tests --ignore=tests/tool || status=1; \
 	wait; \
 	for pass in jax torch tool; do \
 	  case $$pass in \
