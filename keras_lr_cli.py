@@ -143,6 +143,16 @@ def _positive_float(text):
     return _positive_number(text, "a positive finite number")
 
 
+def _non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {_shown(text)}")
+    return value + 0.0  # -0.0 -> 0.0
+
+
 def _image_path(text):
     """An `argparse` type: a file name, not a folder.
 
@@ -520,9 +530,20 @@ def _add_compare_arguments(parser):
         help="trainings at once, one process each (default: one per core, at most 4)",
     )
     parser.add_argument(
-        "--engine", choices=("auto", "processes", "inline"), default="auto",
+        "--engine", choices=("auto", "processes", "inline", "ray"), default="auto",
         help="processes: one worker process per training at a time; inline: "
-        "this process (default: %(default)s)",
+        "this process; ray: one Ray task per training, on a local Ray or the "
+        "cluster at --address (pip install \"keras_lr[ray]\") (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--address", default=None,
+        help="with --engine ray: the Ray cluster to train on (ray.init's "
+        "address, e.g. ray://head:10001 or auto); default: a local Ray",
+    )
+    parser.add_argument(
+        "--gpus-per-run", type=_non_negative_float, default=0, metavar="GPUS",
+        help="with --engine ray: the GPUs each training asks for, e.g. 1 or "
+        "0.5 (default: %(default)s)",
     )
     parser.add_argument("--verbose", action="store_true",
                         help="also a line per epoch of every training")

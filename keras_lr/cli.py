@@ -321,9 +321,10 @@ def _compare(args):
             epochs=args.epochs, out=args.out, loss=args.loss,
             batch_size=args.batch_size, validation_split=args.validation_split,
             peaks=args.peaks, resume=args.resume, jobs=args.jobs,
-            engine=args.engine, verbose=args.verbose,
+            engine=args.engine, address=args.address,
+            gpus_per_run=args.gpus_per_run, verbose=args.verbose,
         )
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, ImportError) as error:
         raise UsageError(error) from None
     try:
         experiment.execute(plan)

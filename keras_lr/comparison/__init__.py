@@ -29,7 +29,7 @@ def compare(
     build_model, data, runs=("cosine", "one_cycle"), *, seeds=3, epochs=10,
     out=None, loss=None, metrics=(), batch_size=32, validation_split=0.2,
     peaks=None, resume=False, first_seed=0, jobs=None, engine="auto",
-    name=None, verbose=False, report=None,
+    address=None, gpus_per_run=0, name=None, verbose=False, report=None,
 ):
     """Compare learning rate schedules on your model, seed by seed.
 
@@ -69,11 +69,17 @@ def compare(
             keep every finished run, train the missing and failed ones.
         first_seed: the first seed.
         jobs: trainings at once, one worker process each (default: one per
-            core, at most 4).
+            core, at most 4; with `"ray"`: as many as the cluster holds).
         engine: `"processes"` (worker processes, one thread each: the same
             numbers with any `jobs`), `"inline"` (this process, one run at a
-            time; for lambdas, a notebook's functions, dataset objects) or
-            `"auto"`: processes where the workers can import everything.
+            time; for lambdas, a notebook's functions, dataset objects),
+            `"ray"` (each training a Ray task of one CPU and `gpus_per_run`
+            GPUs, on a cluster: the numbers of `"processes"`; needs the
+            `keras_lr[ray]` extra) or `"auto"`: processes where the workers
+            can import everything.
+        address: with `"ray"`, the cluster's address (`ray.init`'s); None:
+            the Ray this process is connected to, else a local one.
+        gpus_per_run: with `"ray"`, the GPUs each training asks for.
         name: the model's name in the directory and tables (default: the
             builder's `__name__`).
         verbose: also a line per epoch of every training.
@@ -110,7 +116,8 @@ def compare(
         build_model, data, runs, seeds=seeds, first_seed=first_seed,
         epochs=epochs, out=out, name=name, loss=loss, metrics=metrics,
         batch_size=batch_size, validation_split=validation_split, peaks=peaks,
-        resume=resume, jobs=jobs, engine=engine, verbose=verbose, report=report,
+        resume=resume, jobs=jobs, engine=engine, address=address,
+        gpus_per_run=gpus_per_run, verbose=verbose, report=report,
     )
     return _experiment.execute(plan)
 

@@ -37,7 +37,7 @@ from keras_lr.comparison.runs import bind
 LATEST = "latest"
 #: The tag `LearningRateLogger` writes the rate of every update under.
 TAG = "learning_rate"
-ENGINES = ("auto", "processes", "inline")
+ENGINES = ("auto", "processes", "inline", "ray")
 #: Settings a resumed comparison must share with the one it resumes.
 _RESUMED = ("schedules", "epochs", "seeds", "batch_size", "steps_per_epoch",
             "peaks", "model", "data_description")
@@ -110,12 +110,18 @@ class Plan:
     out: str
     settings: dict
     steps_per_epoch: int
+    #: Trainings at once; for "ray", None where the cluster decides.
     jobs: int
     engine: str
     report: object
     heading: str
     resumed: bool
     cleanup: list
+    #: The Ray cluster's address ("ray"; None: this process's Ray, or a
+    #: local one).
+    address: str = None
+    #: GPUs each Ray task asks for.
+    gpus_per_run: float = 0
 
 
 def _count(number, noun):
@@ -307,8 +313,9 @@ def _check_model(spec, data, seed):
 def prepare(
     build_model, data, runs, *, seeds=3, first_seed=0, epochs=10, out=None,
     name=None, loss=None, metrics=(), batch_size=32, validation_split=0.2,
-    peaks=None, resume=False, jobs=None, engine="auto", verbose=False,
-    report=None, baseline=BASELINE, suffix="", extra_settings=None, heading=None,
+    peaks=None, resume=False, jobs=None, engine="auto", address=None,
+    gpus_per_run=0, verbose=False, report=None, baseline=BASELINE, suffix="",
+    extra_settings=None, heading=None,
 ):
     """Check a comparison and choose its directory; returns a `Plan`.
 
@@ -325,6 +332,26 @@ def prepare(
         raise ValueError(
             f"Argument `engine` must be one of {', '.join(ENGINES)}. "
             f"Received: engine={engine!r}"
+        )
+    if engine == "ray":
+        from keras_lr.comparison import ray_engine
+
+        ray_engine.import_ray(address)  # only here: the others need no Ray
+    elif address is not None:
+        raise ValueError(
+            "Argument `address` is the Ray cluster of engine='ray'. Received: "
+            f"address={address!r} with engine={engine!r}"
+        )
+    if (isinstance(gpus_per_run, bool) or not isinstance(gpus_per_run, (int, float))
+            or not 0 <= gpus_per_run < math.inf):
+        raise ValueError(
+            "Argument `gpus_per_run` must be a number >= 0. "
+            f"Received: gpus_per_run={gpus_per_run!r}"
+        )
+    if gpus_per_run and engine != "ray":
+        raise ValueError(
+            "Argument `gpus_per_run` is what each Ray task of engine='ray' asks "
+            f"for. Received: gpus_per_run={gpus_per_run!r} with engine={engine!r}"
         )
     seeds = _whole(seeds, "seeds")
     epochs = _whole(epochs, "epochs")
@@ -348,7 +375,11 @@ def prepare(
     cleanup = []
     # What the workers get: the user's function, or arrays in a file.
     shipped = data if callable(data) and not data_lib._is_dataset(data) else None
-    if engine != "inline" and shipped is None and prepared.arrays:
+    if engine == "ray" and shipped is None and prepared.arrays:
+        # No filesystem shared with the workers: the arrays themselves,
+        # put once in Ray's object store with the rest of the spec.
+        shipped = functools.partial(_given_arrays, prepared.train, prepared.validation)
+    elif engine != "inline" and shipped is None and prepared.arrays:
         folder = tempfile.mkdtemp(prefix="keras_lr_compare_")
         cleanup.append(folder)
         path = os.path.join(folder, "data.npz")
@@ -357,7 +388,17 @@ def prepare(
                  y_val=np.asarray(y_val))
         shipped = functools.partial(_load_arrays, path)
     payload = dataclasses.replace(spec, data=shipped)
-    portable = shipped is not None and _importable(payload)
+    if engine == "ray":
+        if shipped is None or not _serializable(payload):
+            raise ValueError(
+                "Argument `engine`: Ray cannot send the model, the data or a "
+                "run to its workers (a dataset object, something cloudpickle "
+                "cannot pickle); give the data as arrays or a function "
+                "returning them, or use engine='inline'. "
+                f"Received: engine={engine!r}"
+            )
+        spec = payload
+    portable = engine != "ray" and shipped is not None and _importable(payload)
     if engine == "processes" and not portable:
         raise ValueError(
             "Argument `engine`: worker processes cannot import the model, the "
@@ -421,11 +462,30 @@ def prepare(
         if resume:
             report(f"Nothing to resume in {out}: a new comparison.")
         directory = _experiment_dir(out, label, epochs, seeds, suffix)
+    if engine != "ray":
+        jobs = jobs or training.default_jobs()
     return Plan(
         spec, list(table), seed_list, scales, directory, out, settings,
-        steps_per_epoch, jobs or training.default_jobs(), engine, report,
-        heading or _default_heading(settings), resumed, cleanup,
+        steps_per_epoch, jobs, engine, report,
+        heading or _default_heading(settings), resumed, cleanup, address,
+        gpus_per_run,
     )
+
+
+def _given_arrays(train, validation):
+    return train, validation
+
+
+def _serializable(value):
+    """Whether Ray can send `value` to a worker (with cloudpickle: a lambda
+    or a notebook's function goes by value, a module's by name)."""
+    from ray import cloudpickle
+
+    try:
+        cloudpickle.dumps(value)
+    except Exception:
+        return False
+    return True
 
 
 def _load_arrays(path):
@@ -440,7 +500,8 @@ def _run_dir(directory, name, seed, scale, search):
 
 
 def _train(plan, tasks, phase, clock):
-    """Train `tasks` not yet finished; reports a line per finished run.
+    """Train `tasks` not yet finished with `clock["train_all"]` (the
+    engine's); reports a line per finished run, with the time left.
 
     Returns `{task: record}` for every task, finished before or now.
     """
@@ -459,16 +520,15 @@ def _train(plan, tasks, phase, clock):
                     f"finished in {plan.directory}; training the other {len(missing)}.")
     elif records:
         plan.report(f"{phase}: all {len(tasks)} runs already finished.")
-    for done, trained in enumerate(
-        training.train_all(missing, plan.spec, plan.jobs, plan.engine), start=1
-    ):
+    for trained in clock["train_all"](missing):
         record, task = trained.record, trained.task
-        # The runs left, `jobs` at a time, each as long as the mean so far
-        # (the workers' start-up is behind us).
+        # The runs left, `at_once` at a time, each as long as the mean so
+        # far (the workers' start-up is behind us).
         clock["seconds"] += record["wall_time_s"]
         clock["done"] += 1
         left_runs = clock["total"] - clock["done"]
-        left = clock["seconds"] / clock["done"] * math.ceil(left_runs / plan.jobs)
+        left = (clock["seconds"] / clock["done"]
+                * math.ceil(left_runs / clock["at_once"]))
         if trained.failed:
             what = f"FAILED: {record['error']}"
         else:
@@ -492,6 +552,28 @@ def _final_accuracy(record):
 
 def execute(plan):
     """Train what `plan` lacks and write every output; returns a `Comparison`."""
+    if plan.engine != "ray":
+        at_once = plan.jobs if plan.engine == "processes" else 1
+        return _execute(plan, functools.partial(
+            training.train_all, spec=plan.spec, jobs=plan.jobs, engine=plan.engine,
+        ), at_once, f"{at_once} at a time")
+    from keras_lr.comparison import ray_engine
+
+    cluster = ray_engine.connect(plan.address, plan.gpus_per_run)
+    try:
+        at_once = min(plan.jobs or cluster.slots, cluster.slots)
+        gpus = f" and {plan.gpus_per_run:g} GPU" if plan.gpus_per_run else ""
+        where = (f"Ray tasks of 1 CPU{gpus} on {cluster.cpus:g} CPUs and "
+                 f"{cluster.gpus:g} GPUs, {at_once} at a time")
+        return _execute(plan, functools.partial(
+            ray_engine.train_all, spec=plan.spec, jobs=plan.jobs, cluster=cluster,
+            gpus_per_run=plan.gpus_per_run,
+        ), at_once, where)
+    finally:
+        cluster.close()
+
+
+def _execute(plan, train_all, at_once, where):
     started = time.perf_counter()
     settings, directory = plan.settings, plan.directory
     os.makedirs(plan.out, exist_ok=True)
@@ -512,10 +594,10 @@ def execute(plan):
         f"{_count(len(plan.seeds), 'seed')}"
         + (f" after a search of {len(plan.scales)} peaks with seed {first}"
            if search else "")
-        + f" = {_count(total, 'training')}, {plan.jobs if plan.engine == 'processes' else 1}"
-        f" at a time, into {directory}"
+        + f" = {_count(total, 'training')}, {where}, into {directory}"
     )
-    clock = {"seconds": 0.0, "done": 0, "total": total}
+    clock = {"seconds": 0.0, "done": 0, "total": total, "at_once": at_once,
+             "train_all": train_all}
     searched = _train(plan, search_tasks, "Peak search", clock) if search else {}
     chosen, peak_search = {}, {}
     for name in plan.names:

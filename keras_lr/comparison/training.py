@@ -180,7 +180,8 @@ def _callbacks(task, epochs, verbose):
     return StopOnNonFiniteLoss(), [EpochLines()] if verbose else []
 
 
-def _one_line(error):
+def one_line(error):
+    """An error as one line of at most about 300 characters."""
     text = " ".join(str(error).split())
     if len(text) > 300:
         text = text[:300] + "..."
@@ -257,7 +258,7 @@ def train(task, spec):
         write_epoch_metrics(task.run_dir, history, steps_per_epoch)
     except Exception as error:  # the run failed: recorded, the others go on
         record.update(
-            status="failed", error=_one_line(error),
+            status="failed", error=one_line(error),
             traceback=traceback.format_exc(),
         )
         record.setdefault("wall_time_s", time.perf_counter() - start)
@@ -268,6 +269,15 @@ def train(task, spec):
 def default_jobs():
     """Runs trained at once by default: one per core, at most 4."""
     return max(1, min(4, os.cpu_count() or 1))
+
+
+def worker_environment():
+    """The environment of a worker: one compute thread, for every backend."""
+    environment = dict(_ONE_THREAD)
+    environment["XLA_FLAGS"] = (
+        f"{os.environ.get('XLA_FLAGS', '')} {_XLA_ONE_THREAD}".strip()
+    )
+    return environment
 
 
 def train_all(tasks, spec, jobs, engine="processes"):
@@ -283,10 +293,7 @@ def train_all(tasks, spec, jobs, engine="processes"):
         for task in tasks:
             yield train(task, spec)
         return
-    environment = dict(_ONE_THREAD)
-    environment["XLA_FLAGS"] = (
-        f"{os.environ.get('XLA_FLAGS', '')} {_XLA_ONE_THREAD}".strip()
-    )
+    environment = worker_environment()
     # A worker must set its environment and hide TensorFlow's start-up
     # lines before it imports Keras, and unpickling any function of
     # keras_lr imports Keras (in keras_lr/__init__.py). So the initializer
