@@ -2,12 +2,16 @@
 
 A Dense model on 3 features (200 samples, 2 epochs, 1-2 seeds) trains in
 this process (`engine="inline"`), except where a test checks the worker
-processes or a killed comparison. Each run logs its rate and writes its
+processes, the Ray engine (a local Ray of 2 CPUs on 127.0.0.1, for this
+module) or a killed comparison. Each run logs its rate and writes its
 `history.json`; the tests read those back.
 """
 
+import contextlib
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -224,6 +228,150 @@ def test_bad_arguments_are_refused_before_any_training(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+# --- the Ray engine ------------------------------------------------------------------
+
+#: Ray's single-machine mode (its default on macOS and Windows): every Ray
+#: server listens on 127.0.0.1 only. Read when `ray` is imported.
+_RAY_ENVIRONMENT = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+                    "RAY_USAGE_STATS_ENABLED": "0"}
+
+
+@contextlib.contextmanager
+def deadline(seconds):
+    """A `TimeoutError` in this thread after `seconds` (Ray's waits heed it)."""
+    def expired(signum, frame):
+        raise TimeoutError(f"over {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A local Ray of 2 CPUs on 127.0.0.1, shut down after this module."""
+    saved = {key: os.environ.get(key) for key in _RAY_ENVIRONMENT}
+    os.environ.update(_RAY_ENVIRONMENT)
+    assert "ray" not in sys.modules, "ray imported before its environment was set"
+    import ray
+
+    try:
+        with deadline(60):
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        assert ray.get_runtime_context().gcs_address.startswith("127.0.0.1:")
+        assert {node["NodeManagerAddress"] for node in ray.nodes()} == {"127.0.0.1"}
+        yield ray
+    finally:
+        ray.shutdown()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def on_ray(ray_cluster, tmp_path_factory):
+    """The runs of `on_arrays` but "same", and a broken one, as Ray tasks."""
+    printed = []
+    with deadline(120):
+        result = compare(arrays(), ["cosine", Run("broken", 0.1, optimizer=explode)],
+                         tmp_path_factory.mktemp("ray"), engine="ray",
+                         report=printed.append)
+    return result, printed
+
+
+def cells(table, name):
+    """The cells of `name`'s row in a printed table."""
+    (line,) = [line for line in table.splitlines() if line.startswith(name + " ")]
+    return re.split(r"\s{2,}", line.strip())
+
+
+def test_ray_trains_the_numbers_of_the_local_engine(on_ray, on_arrays):
+    result, printed = on_ray
+    assert result.settings["engine"] == "ray"
+    for name in ("constant", "cosine"):
+        assert result.results[name].histories == on_arrays.results[name].histories
+        assert cells(result.table, name) == cells(on_arrays.table, name)
+        ray_row, local_row = ({key: value for key, value in row.items()
+                               if "wall_time" not in key}
+                              for rows in (result.summary, on_arrays.summary)
+                              for row in rows if row["schedule"] == name)
+        assert ray_row == local_row
+        # The rate of every update, read back from the driver's directory:
+        # the worker sent its TensorBoard files.
+        for ray_dir, local_dir in zip(result.results[name].run_dirs,
+                                      on_arrays.results[name].run_dirs):
+            assert ray_dir.startswith(result.directory)
+            ray_steps, ray_rates = read_scalars(os.path.join(ray_dir, "train"),
+                                                "learning_rate")
+            steps, rates = read_scalars(os.path.join(local_dir, "train"), "learning_rate")
+            assert ray_steps.tolist() == steps.tolist() == list(range(10))
+            assert ray_rates.tolist() == rates.tolist()
+            # events.out.tfevents.<time>.<host>.<pid>.<n>.<suffix>: the rates
+            # and epoch metrics by a worker, the HParams by this process.
+            writers = [int(name.split(".")[-3])
+                       for name in sorted(os.listdir(os.path.join(ray_dir, "train")))]
+            assert writers[-1] == os.getpid() and os.getpid() not in writers[:-1]
+    # The failed run is recorded, and the others went on.
+    rows = {(row["schedule"], row["seed"]): row for row in result.runs}
+    assert [rows[("broken", seed)]["error"] for seed in (0, 1)] == [
+        "RuntimeError: the user's optimizer factory is broken"] * 2
+    assert [rows[(name, seed)]["status"] for name in ("constant", "cosine")
+            for seed in (0, 1)] == ["ok"] * 4
+    assert "| broken | failed |" in open(os.path.join(result.directory, "summary.md")).read()
+    # One line per finished training, with the time left but on the last.
+    assert "Ray tasks of 1 CPU on 2 CPUs and 0 GPUs, 2 at a time" in printed[1]
+    lines = [line for line in printed if line.startswith("[")]
+    assert [line[:5] for line in lines] == [f"[{k}/6]" for k in range(1, 7)]
+    assert all(re.search(r" s  about .+ left$", line) for line in lines[:-1])
+    assert re.search(r"\d s$", lines[-1])
+    assert sum("FAILED: RuntimeError" in line for line in lines) == 2
+
+
+def test_ray_resumes_the_missing_and_failed_runs_only(on_ray, tmp_path):
+    result, _ = on_ray
+    directory = shutil.copytree(result.directory, tmp_path / "copy", symlinks=True)
+    # cosine seed 1 killed half-way: its TensorBoard files, no history.json.
+    os.remove(directory / "cosine" / "seed-1" / "history.json")
+    kept = {folder: (directory / folder / "history.json").read_bytes()
+            for folder in ("constant/seed-0", "constant/seed-1", "cosine/seed-0")}
+    printed = []
+    with deadline(120):
+        resumed = compare(arrays(), ["cosine", Run("broken", 0.1, optimizer=explode)],
+                          directory, engine="ray", resume=True, report=printed.append)
+    assert os.path.realpath(resumed.directory) == os.path.realpath(directory)
+    assert any("Runs: 3 of 6 runs already finished" in line for line in printed)
+    trained = sorted(re.match(r"\[\d/6\] (\S+) +seed (\d)", line).groups()
+                     for line in printed if line.startswith("["))
+    assert trained == [("broken", "0"), ("broken", "1"), ("cosine", "1")]
+    for folder, text in kept.items():
+        assert (directory / folder / "history.json").read_bytes() == text
+    assert resumed.results["cosine"].histories == result.results["cosine"].histories
+    assert resumed.table == result.table
+
+
+def test_ray_refuses_an_address_where_this_process_is_connected(ray_cluster, tmp_path):
+    with pytest.raises(ValueError, match="connected to Ray already.*Received: "
+                       "address='127.0.0.1:1'"):
+        compare(arrays(), ["cosine"], tmp_path, engine="ray", address="127.0.0.1:1")
+    assert os.listdir(tmp_path) == []
+
+
+def test_without_ray_the_engine_names_the_extra_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises
+    with pytest.raises(ImportError, match=r"Argument `engine` is 'ray', which needs "
+                       r"Ray.*pip install \"keras_lr\[ray\]\".*Received: engine='ray'"):
+        compare(arrays(), ["cosine"], tmp_path, engine="ray")
+    with pytest.raises(ValueError, match="Argument `address` is the Ray cluster"):
+        compare(arrays(), ["cosine"], tmp_path, address="head:6379")
+    assert os.listdir(tmp_path) == []
+
+
 # --- resume after kill -9 ------------------------------------------------------------
 
 _KILLED = textwrap.dedent("""
@@ -367,6 +515,10 @@ def test_the_command_compares_module_functions_in_worker_processes(user_package,
      "must be module:function"),
     (["my_pkg.experiment:build_model", "--data", "my_pkg.experiment:load",
       "--peaks", "1"], "--peaks 1: one value is the number of peaks"),
+    (["my_pkg.experiment:build_model", "--data", "my_pkg.experiment:load",
+      "--address", "head:6379"], "Argument `address` is the Ray cluster of engine='ray'"),
+    (["my_pkg.experiment:build_model", "--data", "my_pkg.experiment:load",
+      "--gpus-per-run", "-1"], "--gpus-per-run: must be a finite number >= 0, got -1"),
 ])
 def test_the_command_refuses_bad_references_in_one_line(user_package, capsys, argv,
                                                         fragment):
@@ -377,6 +529,20 @@ def test_the_command_refuses_bad_references_in_one_line(user_package, capsys, ar
     assert line.startswith("keras-lr compare: error: ")
     assert fragment in line
     assert not out.exists() or os.listdir(out) == []
+
+
+def test_the_command_without_ray_says_which_extra_to_install(user_package, capsys,
+                                                             monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)
+    out = user_package / "runs"
+    status, printed, err = run_main([
+        "compare", "my_pkg.experiment:build_model", "--data", "my_pkg.experiment:load",
+        "--engine", "ray", "--out", str(out)], capsys)
+    assert status == 2
+    (line,) = err.strip().splitlines()
+    assert line.startswith("keras-lr compare: error: Argument `engine` is 'ray'")
+    assert 'pip install "keras_lr[ray]"' in line
+    assert not out.exists()
 
 
 _HELP = textwrap.dedent("""
