@@ -84,15 +84,19 @@ def connect(address, gpus_per_run):
     return Cluster(ray, started, cpus, gpus, max(slots, 1))
 
 
-def environment():
+def environment(gpus_per_run=0):
     """The workers' environment, set by Ray before the worker starts: one
     compute thread, the driver's Keras backend (its model was checked on
-    it), TensorFlow's C++ logs as quiet as the driver's."""
+    it), TensorFlow's C++ logs as quiet as the driver's, and no GPU for a
+    run that asked for none (Ray 2.60 leaves `CUDA_VISIBLE_DEVICES` alone
+    then, and TensorFlow would take every GPU of the node)."""
     import keras
 
     values = training.worker_environment()
     values["KERAS_BACKEND"] = keras.backend.backend()
     values["TF_CPP_MIN_LOG_LEVEL"] = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not gpus_per_run:
+        values["CUDA_VISIBLE_DEVICES"] = ""
     return values
 
 
@@ -144,7 +148,7 @@ def train_all(tasks, spec, jobs, cluster, gpus_per_run=0):
     ray = cluster.ray
     remote = ray.remote(train_in_worker).options(
         num_cpus=1, num_gpus=gpus_per_run,
-        runtime_env={"env_vars": environment()},
+        runtime_env={"env_vars": environment(gpus_per_run)},
     )
     shared = ray.put(spec)  # once, not once per task
     waiting, pending = list(tasks), {}

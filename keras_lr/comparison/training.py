@@ -7,7 +7,8 @@ round differently with another thread count), so `jobs=1` and `jobs=4`
 write the same histories, and two cores train two runs at once. The
 "inline" engine trains in the calling process, one run after another: for
 a model or data that a fresh process cannot import (a notebook's function,
-a `tf.data.Dataset` object).
+a `tf.data.Dataset` object). The "ray" engine (`ray_engine.py`) trains
+each run as a Ray task, with `train` and the same one-thread environment.
 
 A run writes `history.json` last, atomically (a temporary file renamed):
 a run directory with one is finished, whatever killed the comparison after.
