@@ -135,6 +135,19 @@ def _write(task, record, files):
     return training.Trained(task, record)
 
 
+def _unwrapped(error):
+    """What the worker raised (a module it cannot import, say), out of Ray's
+    wrappers: a `RayTaskError`'s `cause`, a `RaySystemError`'s argument."""
+    for _ in range(5):
+        inner = getattr(error, "cause", None)
+        if inner is None and error.args and isinstance(error.args[0], BaseException):
+            inner = error.args[0]
+        if inner is None or inner is error:
+            break
+        error = inner
+    return error
+
+
 def train_all(tasks, spec, jobs, cluster, gpus_per_run=0):
     """Train `tasks` as Ray tasks; yields each `Trained` as it finishes.
 
@@ -158,17 +171,20 @@ def train_all(tasks, spec, jobs, cluster, gpus_per_run=0):
             while waiting and len(pending) < limit:
                 task = waiting.pop(0)
                 pending[remote.remote(task, shared)] = task
-            (ready,), _ = ray.wait(list(pending), num_returns=1)
-            task = pending.pop(ready)
+            done = []
+            while not done:
+                # A second at a time: a wait without a timeout returns only
+                # when a task ends, whatever signal (Ctrl-C, a deadline)
+                # came in; between waits Python heeds it.
+                done, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
+            (ref,) = done
+            task = pending.pop(ref)
             try:
-                record, files = ray.get(ready)
+                record, files = ray.get(ref)
             except ray.exceptions.RayError as error:
-                # A `RayTaskError` wraps what the worker raised (a module it
-                # cannot import, say): that is the error to show.
-                cause = getattr(error, "cause", None) or error
                 record, files = {
                     "status": "failed", "name": task.name, "seed": task.seed,
-                    "scale": task.scale, "error": training.one_line(cause),
+                    "scale": task.scale, "error": training.one_line(_unwrapped(error)),
                     "wall_time_s": 0.0,
                 }, {}
             yield _write(task, record, files)

@@ -238,7 +238,8 @@ _RAY_ENVIRONMENT = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
 
 @contextlib.contextmanager
 def deadline(seconds):
-    """A `TimeoutError` in this thread after `seconds` (Ray's waits heed it)."""
+    """A `TimeoutError` in this thread after `seconds` (the Ray engine
+    waits a second at a time, so it stops within a second)."""
     def expired(signum, frame):
         raise TimeoutError(f"over {seconds} s")
 
@@ -261,7 +262,10 @@ def ray_cluster():
 
     try:
         with deadline(60):
-            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+            # No idle workers started beforehand: the engine's tasks ask for
+            # workers with their own environment, and would not use them.
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                     _system_config={"enable_worker_prestart": False})
         assert ray.get_runtime_context().gcs_address.startswith("127.0.0.1:")
         assert {node["NodeManagerAddress"] for node in ray.nodes()} == {"127.0.0.1"}
         yield ray
@@ -518,7 +522,7 @@ def test_the_command_compares_module_functions_in_worker_processes(user_package,
     (["my_pkg.experiment:build_model", "--data", "my_pkg.experiment:load",
       "--address", "head:6379"], "Argument `address` is the Ray cluster of engine='ray'"),
     (["my_pkg.experiment:build_model", "--data", "my_pkg.experiment:load",
-      "--gpus-per-run", "-1"], "--gpus-per-run: must be a finite number >= 0, got -1"),
+      "--gpus-per-run", "-1"], "--gpus-per-run: must be a finite number >= 0, got '-1'"),
 ])
 def test_the_command_refuses_bad_references_in_one_line(user_package, capsys, argv,
                                                         fragment):
@@ -529,6 +533,27 @@ def test_the_command_refuses_bad_references_in_one_line(user_package, capsys, ar
     assert line.startswith("keras-lr compare: error: ")
     assert fragment in line
     assert not out.exists() or os.listdir(out) == []
+
+
+def test_the_command_on_ray_records_runs_whose_module_the_workers_lack(
+        ray_cluster, user_package, capsys):
+    # `my_pkg` is on this process's path only: each Ray task fails to
+    # unpickle the builder, a failed run, and with the baseline's seeds all
+    # failed nothing can be compared.
+    out = user_package / "runs"
+    with deadline(60):
+        status, printed, err = run_main([
+            "compare", "my_pkg.experiment:build_model", "--data", "my_pkg.experiment:load",
+            "--runs", "cosine", "--seeds", "1", "--epochs", "1", "--engine", "ray",
+            "--out", str(out)], capsys)
+    assert status == 1
+    assert "Ray tasks of 1 CPU on 2 CPUs and 0 GPUs, 2 at a time" in printed
+    assert printed.count("FAILED: ModuleNotFoundError: No module named 'my_pkg'") == 2
+    assert "The baseline 'constant' failed with every seed" in err
+    (directory,) = [d for d in os.listdir(out) if d != "latest"]
+    record = history(out / directory / "cosine" / "seed-0")
+    assert record["status"] == "failed"
+    assert record["error"] == "ModuleNotFoundError: No module named 'my_pkg'"
 
 
 def test_the_command_without_ray_says_which_extra_to_install(user_package, capsys,
