@@ -527,7 +527,8 @@ def _add_compare_arguments(parser):
     )
     parser.add_argument(
         "--jobs", type=_whole_number(1, MAX_DEMO_JOBS), default=None,
-        help="trainings at once, one process each (default: one per core, at most 4)",
+        help="trainings at once, one process each (default: one per core, at "
+        "most 4; with --engine ray: as many as the cluster holds)",
     )
     parser.add_argument(
         "--engine", choices=("auto", "processes", "inline", "ray"), default="auto",

@@ -342,7 +342,8 @@ def prepare(
             "Argument `address` is the Ray cluster of engine='ray'. Received: "
             f"address={address!r} with engine={engine!r}"
         )
-    if (isinstance(gpus_per_run, bool) or not isinstance(gpus_per_run, (int, float))
+    if (isinstance(gpus_per_run, bool)
+            or not isinstance(gpus_per_run, (int, float, np.integer, np.floating))
             or not 0 <= gpus_per_run < math.inf):
         raise ValueError(
             "Argument `gpus_per_run` must be a number >= 0. "

@@ -366,6 +366,22 @@ def test_ray_refuses_an_address_where_this_process_is_connected(ray_cluster, tmp
     assert os.listdir(tmp_path) == []
 
 
+def test_ray_refuses_what_it_cannot_send_before_any_training(ray_cluster, tmp_path):
+    # (`ray_cluster`: this test imports ray, which must come after the
+    # fixture's environment.)
+    x, y = arrays()
+    datasets = (tf.data.Dataset.from_tensor_slices((x, y)).batch(50),
+                tf.data.Dataset.from_tensor_slices((x, y)).batch(50))
+    with pytest.raises(ValueError, match="Argument `engine`: Ray cannot send"):
+        compare(datasets, ["cosine"], tmp_path, engine="ray")
+    with pytest.raises(ValueError, match="Argument `gpus_per_run` must be a number >= 0. "
+                       "Received: gpus_per_run=-1"):
+        compare((x, y), ["cosine"], tmp_path, engine="ray", gpus_per_run=-1)
+    with pytest.raises(ValueError, match="Argument `gpus_per_run` is what each Ray task"):
+        compare((x, y), ["cosine"], tmp_path, gpus_per_run=1)
+    assert os.listdir(tmp_path) == []
+
+
 def test_without_ray_the_engine_names_the_extra_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises
     with pytest.raises(ImportError, match=r"Argument `engine` is 'ray', which needs "
