@@ -1,8 +1,17 @@
-"""Two real processes training data-parallel (JAX distribution API, gloo
-collectives on 127.0.0.1): only process 0 writes TensorBoard events, both
-agree on the step, the plateau reductions, the cooldown's trigger and the
+"""Two real processes (JAX distribution API, gloo collectives on 127.0.0.1,
+each process's CPU split into two devices), one run of
+`multiprocess_worker.py` in each.
+
+Under `DataParallel`: only process 0 writes TensorBoard events, both agree
+on the step, the plateau reductions, the cooldown's trigger and the
 learning rate, and on a `MultiOptimizer` on each group's reductions, floor
-and rate."""
+and rate. Under `ModelParallel` with a `LayoutMap` (weights across each
+process's two devices): every slot of keras_lr's optimizers (a scheduled
+momentum's included, and those of a `MultiOptimizer`'s groups) is sharded
+as its variable is, keras_lr's own variables are replicated (also where a
+LayoutMap key fits their names), and `ReduceLROnPlateau`,
+`CooldownOnTrigger` and `LearningRateLogger` give the exact rates, momenta
+and weight decays."""
 
 import json
 import os
@@ -142,3 +151,135 @@ def test_both_processes_reduce_each_group_alike_at_the_same_epochs(two_process_r
             np.testing.assert_allclose(
                 history[tag], rates[BATCHES - 1 :: BATCHES], rtol=1e-6, err_msg=name
             )
+
+
+# ModelParallel ---------------------------------------------------------------
+
+RATE = SCHEDULE
+MOMENTUM = S.PiecewiseConstant([4], [0.9, 0.5])
+BETA_1 = S.PiecewiseConstant([6], [0.9, 0.8])
+STEPS = np.arange(3 * BATCHES)
+# min_delta=10, patience 0: halved after epochs 1 and 2, the last one
+# after the last update.
+SCALE = np.repeat([1.0, 1.0, 0.5], BATCHES)
+DEVICES = ["cpu:0", "cpu:1", "cpu:2048", "cpu:2049"]
+SHARDED = {
+    "body/kernel": "P(None, 'model')",
+    "body/bias": "P('model',)",
+    "norm/scale": "P('model',)",
+    "head/kernel": "P('model', None)",
+    "head/bias": "P(None,)",
+}
+SLOTS = {
+    "SGD": ["momentum"],
+    "Adam": ["momentum", "velocity"],
+    "AdamW": ["momentum", "velocity"],
+    "Nadam": ["momentum", "velocity"],
+    "Adamax": ["momentum", "norm"],
+    "Lion": ["momentum"],
+    "Lamb": ["momentum", "velocity"],
+}
+
+
+def _slot_names(table):
+    return {path: sorted(s.rsplit("_", 1)[-1] for s in row["slots"]) for path, row in table.items()}
+
+
+def _assert_slots_follow_their_variables(table, slots):
+    assert _slot_names(table) == {path: sorted(names) for path, names in slots.items()}
+    for path, row in table.items():
+        assert row["variable"]["spec"] == SHARDED[path], path
+        assert row["variable"]["devices"] == DEVICES, path
+        for slot, layout in row["slots"].items():
+            assert layout == row["variable"], (path, slot)
+
+
+def test_every_slot_is_sharded_as_its_variable(two_process_run):
+    _, results = two_process_run
+    for result in results:
+        result = result["model_parallel"]
+        assert result["devices"] == DEVICES
+        _assert_slots_follow_their_variables(
+            result["sgd"]["layouts"], dict.fromkeys(SHARDED, ["momentum"])
+        )
+        # The body trains with the SGD group, the rest with the default Adam.
+        _assert_slots_follow_their_variables(result["sharded_groups"]["layouts"], {
+            "body/kernel": ["momentum"], "body/bias": ["momentum"],
+            "norm/scale": ["momentum", "velocity"],
+            "head/kernel": ["momentum", "velocity"], "head/bias": ["momentum", "velocity"],
+        })
+        assert sorted(result["built"]) == sorted(SLOTS)
+        for name, slots in SLOTS.items():
+            _assert_slots_follow_their_variables(
+                result["built"][name], dict.fromkeys(SHARDED, slots)
+            )
+    # Each process's two devices hold the two halves of the kernel.
+    first, second = (r["model_parallel"]["sgd"]["layouts"]["body/kernel"] for r in results)
+    halves = [f"(slice(None, None, None), slice({a}, {b}, None))" for a, b in [(0, 2), (2, 4)]]
+    assert first["variable"]["shards"] == [["cpu:0", halves[0]], ["cpu:1", halves[1]]]
+    assert second["variable"]["shards"] == [["cpu:2048", halves[0]], ["cpu:2049", halves[1]]]
+
+
+def _own_names(run):
+    return sorted(name.split(":keras_lr_")[1] for name in run["keras_lr_variables"])
+
+
+def test_keras_lr_variables_are_replicated(two_process_run):
+    _, results = two_process_run
+    for result in results:
+        result = result["model_parallel"]
+        # The plateau's live scale and floor, one pair per driven optimizer,
+        # and the cooldown's start and ends: replicated, though the
+        # LayoutMap's key `.*scale` (for the norm) fits `keras_lr_scale` too.
+        assert _own_names(result["sgd"]) == [
+            "floor", "min_learning_rate", "peak", "scale", "start_step",
+        ]
+        assert _own_names(result["sharded_groups"]) == sorted(2 * ["min_learning_rate", "scale"])
+        for run in ("sgd", "sharded_groups"):
+            for name, layout in result[run]["keras_lr_variables"].items():
+                assert layout["spec"] == "P()", name
+                assert layout["devices"] == DEVICES, name
+
+
+def _assert_logged(root, run, tag, expected, histories):
+    steps, values = read_scalars(str(root / f"logs0_{run}"), tag)
+    np.testing.assert_array_equal(steps, STEPS)
+    np.testing.assert_allclose(values, expected, rtol=1e-6, err_msg=tag)
+    # History, in both processes: each epoch's last update.
+    for history in histories:
+        np.testing.assert_allclose(
+            history[tag], expected[BATCHES - 1 :: BATCHES], rtol=1e-6, err_msg=tag
+        )
+
+
+def _sharded(results, run):
+    first, second = (r["model_parallel"][run] for r in results)
+    assert first["iterations"] == second["iterations"] == len(STEPS)
+    np.testing.assert_allclose(first["history"]["loss"], second["history"]["loss"], rtol=1e-6)
+    return first["history"], second["history"]
+
+
+def test_sharded_sgd_rates_momenta_and_weight_decay_are_exact(two_process_run):
+    root, results = two_process_run
+    assert not (root / "logs1_sgd").exists()
+    histories = _sharded(results, "sgd")
+    # The linear cooldown from step 8 (after epoch 1) over 4 steps, beneath
+    # the plateau's scale.
+    cooled = RATE.numpy(8) * np.clip((12 - STEPS) / 4, 0.0, 1.0)
+    rates = np.where(STEPS < 8, RATE.numpy(STEPS), cooled) * SCALE
+    _assert_logged(root, "sgd", "learning_rate", rates, histories)
+    _assert_logged(root, "sgd", "momentum", MOMENTUM.numpy(STEPS), histories)
+    _assert_logged(root, "sgd", "weight_decay", np.full(len(STEPS), 1e-3), histories)
+
+
+def test_each_sharded_group_rate_is_exact(two_process_run):
+    root, results = two_process_run
+    histories = _sharded(results, "sharded_groups")
+    base = RATE.numpy(STEPS)
+    _assert_logged(root, "sharded_groups", "learning_rate/default", base * SCALE, histories)
+    # The body group: half the rate, reduced onto its floor min(0.02, rate).
+    body = np.maximum(0.5 * base * SCALE, np.minimum(0.02, 0.5 * base))
+    assert (body > 0.5 * base * SCALE).any()  # the floor is reached
+    _assert_logged(root, "sharded_groups", "learning_rate/body/.*", body, histories)
+    _assert_logged(root, "sharded_groups", "beta_1/default", BETA_1.numpy(STEPS), histories)
+    _assert_logged(root, "sharded_groups", "momentum/body/.*", MOMENTUM.numpy(STEPS), histories)
