@@ -140,7 +140,6 @@ group_history = grouped.fit(
 
 # ModelParallel: the batch across the processes, the weights across each
 # process's two devices (the mesh's rows are the processes).
-RATE = S.Warmup(S.CosineAnnealing(0.1, decay_steps=12), warmup_steps=3)
 MOMENTUM = S.PiecewiseConstant([4], [0.9, 0.5])
 BETA_1 = S.PiecewiseConstant([6], [0.9, 0.8])
 mesh = keras.distribution.DeviceMesh(
@@ -227,7 +226,7 @@ def train_sharded(name, optimizer, callbacks):
 # the cooldown starts after epoch 1.
 train_sharded(
     "sgd",
-    keras_lr.optimizers.SGD(RATE, momentum=MOMENTUM, weight_decay=S.Constant(1e-3)),
+    keras_lr.optimizers.SGD(schedule, momentum=MOMENTUM, weight_decay=S.Constant(1e-3)),
     [
         keras_lr.callbacks.ReduceLROnPlateau(
             monitor="loss", factor=0.5, patience=0, min_delta=10.0
@@ -241,9 +240,9 @@ train_sharded(
 train_sharded(
     "sharded_groups",
     keras.optimizers.MultiOptimizer(keras.optimizers.OptimizerMap(
-        keras_lr.optimizers.Adam(RATE, beta_1=BETA_1),
+        keras_lr.optimizers.Adam(schedule, beta_1=BETA_1),
         {"body/.*": keras_lr.optimizers.SGD(
-            keras_lr.optimizers.ScaledSchedule(RATE, 0.5), momentum=MOMENTUM
+            keras_lr.optimizers.ScaledSchedule(schedule, 0.5), momentum=MOMENTUM
         )},
     )),
     [keras_lr.callbacks.ReduceLROnPlateau(
@@ -257,7 +256,7 @@ built_on = sharded_model()
 model_parallel["built"] = {}
 for cls in keras_lr.optimizers.ALL_OPTIMIZERS:
     momentum = "momentum" if cls is keras_lr.optimizers.SGD else "beta_1"
-    optimizer = cls(RATE, **{momentum: MOMENTUM, "weight_decay": S.Constant(1e-3)})
+    optimizer = cls(schedule, **{momentum: MOMENTUM, "weight_decay": S.Constant(1e-3)})
     optimizer.build(built_on.trainable_variables)
     model_parallel["built"][cls.__name__] = layouts(built_on, [optimizer])[0]
 

@@ -39,7 +39,7 @@ def _free_port():
 def two_process_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("multiprocess")
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    env = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND", "XLA_FLAGS")}
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     env["PYTHONPATH"] = os.pathsep.join([ROOT, env.get("PYTHONPATH", "")])
     processes = [
@@ -155,14 +155,12 @@ def test_both_processes_reduce_each_group_alike_at_the_same_epochs(two_process_r
 
 # ModelParallel ---------------------------------------------------------------
 
-RATE = SCHEDULE
 MOMENTUM = S.PiecewiseConstant([4], [0.9, 0.5])
 BETA_1 = S.PiecewiseConstant([6], [0.9, 0.8])
 STEPS = np.arange(3 * BATCHES)
 # min_delta=10, patience 0: halved after epochs 1 and 2, the last one
 # after the last update.
 SCALE = np.repeat([1.0, 1.0, 0.5], BATCHES)
-DEVICES = ["cpu:0", "cpu:1", "cpu:2048", "cpu:2049"]
 SHARDED = {
     "body/kernel": "P(None, 'model')",
     "body/bias": "P('model',)",
@@ -185,39 +183,47 @@ def _slot_names(table):
     return {path: sorted(s.rsplit("_", 1)[-1] for s in row["slots"]) for path, row in table.items()}
 
 
-def _assert_slots_follow_their_variables(table, slots):
+def _devices(results):
+    """The four devices, process 0's two first (the rows of the mesh)."""
+    devices = results[0]["model_parallel"]["devices"]
+    assert len(devices) == 4
+    assert results[1]["model_parallel"]["devices"] == devices
+    return sorted(devices)
+
+
+def _assert_slots_follow_their_variables(table, slots, devices):
     assert _slot_names(table) == {path: sorted(names) for path, names in slots.items()}
     for path, row in table.items():
         assert row["variable"]["spec"] == SHARDED[path], path
-        assert row["variable"]["devices"] == DEVICES, path
+        assert row["variable"]["devices"] == devices, path
         for slot, layout in row["slots"].items():
             assert layout == row["variable"], (path, slot)
 
 
 def test_every_slot_is_sharded_as_its_variable(two_process_run):
     _, results = two_process_run
+    devices = _devices(results)
     for result in results:
         result = result["model_parallel"]
-        assert result["devices"] == DEVICES
         _assert_slots_follow_their_variables(
-            result["sgd"]["layouts"], dict.fromkeys(SHARDED, ["momentum"])
+            result["sgd"]["layouts"], dict.fromkeys(SHARDED, ["momentum"]), devices
         )
         # The body trains with the SGD group, the rest with the default Adam.
         _assert_slots_follow_their_variables(result["sharded_groups"]["layouts"], {
             "body/kernel": ["momentum"], "body/bias": ["momentum"],
             "norm/scale": ["momentum", "velocity"],
             "head/kernel": ["momentum", "velocity"], "head/bias": ["momentum", "velocity"],
-        })
+        }, devices)
         assert sorted(result["built"]) == sorted(SLOTS)
         for name, slots in SLOTS.items():
             _assert_slots_follow_their_variables(
-                result["built"][name], dict.fromkeys(SHARDED, slots)
+                result["built"][name], dict.fromkeys(SHARDED, slots), devices
             )
     # Each process's two devices hold the two halves of the kernel.
-    first, second = (r["model_parallel"]["sgd"]["layouts"]["body/kernel"] for r in results)
     halves = [f"(slice(None, None, None), slice({a}, {b}, None))" for a, b in [(0, 2), (2, 4)]]
-    assert first["variable"]["shards"] == [["cpu:0", halves[0]], ["cpu:1", halves[1]]]
-    assert second["variable"]["shards"] == [["cpu:2048", halves[0]], ["cpu:2049", halves[1]]]
+    for index, result in enumerate(results):
+        shards = result["model_parallel"]["sgd"]["layouts"]["body/kernel"]["variable"]["shards"]
+        assert shards == [list(pair) for pair in zip(devices[2 * index : 2 * index + 2], halves)]
 
 
 def _own_names(run):
@@ -226,6 +232,7 @@ def _own_names(run):
 
 def test_keras_lr_variables_are_replicated(two_process_run):
     _, results = two_process_run
+    devices = _devices(results)
     for result in results:
         result = result["model_parallel"]
         # The plateau's live scale and floor, one pair per driven optimizer,
@@ -238,7 +245,7 @@ def test_keras_lr_variables_are_replicated(two_process_run):
         for run in ("sgd", "sharded_groups"):
             for name, layout in result[run]["keras_lr_variables"].items():
                 assert layout["spec"] == "P()", name
-                assert layout["devices"] == DEVICES, name
+                assert layout["devices"] == devices, name
 
 
 def _assert_logged(root, run, tag, expected, histories):
@@ -265,8 +272,8 @@ def test_sharded_sgd_rates_momenta_and_weight_decay_are_exact(two_process_run):
     histories = _sharded(results, "sgd")
     # The linear cooldown from step 8 (after epoch 1) over 4 steps, beneath
     # the plateau's scale.
-    cooled = RATE.numpy(8) * np.clip((12 - STEPS) / 4, 0.0, 1.0)
-    rates = np.where(STEPS < 8, RATE.numpy(STEPS), cooled) * SCALE
+    cooled = SCHEDULE.numpy(8) * np.clip((12 - STEPS) / 4, 0.0, 1.0)
+    rates = np.where(STEPS < 8, SCHEDULE.numpy(STEPS), cooled) * SCALE
     _assert_logged(root, "sgd", "learning_rate", rates, histories)
     _assert_logged(root, "sgd", "momentum", MOMENTUM.numpy(STEPS), histories)
     _assert_logged(root, "sgd", "weight_decay", np.full(len(STEPS), 1e-3), histories)
@@ -275,7 +282,7 @@ def test_sharded_sgd_rates_momenta_and_weight_decay_are_exact(two_process_run):
 def test_each_sharded_group_rate_is_exact(two_process_run):
     root, results = two_process_run
     histories = _sharded(results, "sharded_groups")
-    base = RATE.numpy(STEPS)
+    base = SCHEDULE.numpy(STEPS)
     _assert_logged(root, "sharded_groups", "learning_rate/default", base * SCALE, histories)
     # The body group: half the rate, reduced onto its floor min(0.02, rate).
     body = np.maximum(0.5 * base * SCALE, np.minimum(0.02, 0.5 * base))
