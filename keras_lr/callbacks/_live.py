@@ -14,6 +14,11 @@ variables only mirror them), so plotting, logging and `get_config` never
 read the device, and a copy of the schedule is frozen at what it held.
 The variables are not in the optimizer's weights entries: the callbacks'
 state (`CallbackState`) saves the numbers, as it did before.
+
+Under a `keras.distribution` (JAX) the variables are replicated on every
+device of its mesh, explicitly: left to the distribution, a `ModelParallel`
+`LayoutMap` key that happens to match their path (`.*scale`, meant for a
+norm's weight, matches `keras_lr_scale`) would shard a scalar.
 """
 
 import weakref
@@ -49,12 +54,13 @@ class LiveValues:
         if live is not None and live["optimizer"]() is optimizer:
             return False
         float_dtype, int_dtype = compute_dtypes()
+        layout = _replicated()
         variables = {}
         for name, kind in self._live_kinds.items():
             dtype = float_dtype if kind == "float" else int_dtype
             variables[name] = keras.Variable(
                 self._live_number(name, dtype), dtype=dtype, trainable=False,
-                name=f"keras_lr_{name}",
+                name=f"keras_lr_{name}", layout=layout,
             )
             _keras_private.add_unsaved_variable(optimizer, variables[name], wrapper)
         self.__dict__["_live_variables"] = {
@@ -88,3 +94,13 @@ class LiveValues:
         if live is None or isinstance(step, np.ndarray):
             return None
         return xp.to_float(live["values"][name])
+
+
+def _replicated():
+    """The layout of a scalar on every device of the current
+    `keras.distribution`, or None where there is none (TensorFlow, torch,
+    JAX without one)."""
+    distribution = keras.distribution.distribution()
+    if distribution is None:
+        return None
+    return keras.distribution.TensorLayout((), distribution.device_mesh)
