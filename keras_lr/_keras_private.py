@@ -39,6 +39,11 @@ Private attributes, read through the accessors below:
 - `H5Entry.h5_file`: the file behind a weights store, only to name it in an
   error message.
 
+Private behaviours, relied on by `run_before_apply` and `run_at_fit_start`:
+every backend's train step updates the weights through `optimizer.apply` (a
+`LossScaleOptimizer` through its inner optimizer's), and every backend's
+`fit` calls `model.make_train_function()` before `on_train_begin`.
+
 And one private behaviour (`backend_optimizer_class`): on the torch backend
 `keras.optimizers.SGD(...)` and its siblings build an object of a hidden
 subclass with a faster update; keras_lr's optimizers must run the same code
@@ -78,6 +83,8 @@ __all__ = [
     "print_msg",
     "hold_rate",
     "rate_as_held",
+    "run_at_fit_start",
+    "run_before_apply",
     "weights_file_name",
 ]
 
@@ -201,6 +208,48 @@ def _unsaved_left_out(optimizers):
     finally:
         for optimizer, variables in kept:
             object.__setattr__(optimizer, "_variables", variables)
+
+
+def run_before_apply(optimizer, hook):
+    """Make `optimizer.apply` call `hook()` first, so that what `hook` does
+    (with `keras.ops` and variable assignments) is part of the compiled
+    train step, before the update reads the learning rate. Once per
+    optimizer (a second call replaces the hook). Not through the optimizer's
+    `__setattr__`, which tracks values; the hook hangs on the method, where
+    Keras's saving does not look."""
+    patched = optimizer.__dict__.get("apply")
+    if patched is not None:
+        patched.__func__.keras_lr_hook = hook
+        return
+    cls = type(optimizer)
+
+    def apply(self, grads, trainable_variables=None):
+        apply.keras_lr_hook()
+        return cls.apply(self, grads, trainable_variables)
+
+    apply.keras_lr_hook = hook
+    object.__setattr__(optimizer, "apply", types.MethodType(apply, optimizer))
+
+
+def run_at_fit_start(model, hook):
+    """Make every later `fit` of `model` call `hook()` before any callback
+    runs (Keras's `fit` calls `make_train_function` before `on_train_begin`),
+    also a `fit` whose callbacks do not include the one that asked. Once per
+    model (a second call replaces the hook)."""
+    patched = model.__dict__.get("make_train_function")
+    if patched is not None:
+        patched.__func__.keras_lr_hook = hook
+        return
+    cls = type(model)
+
+    def make_train_function(self, force=False):
+        make_train_function.keras_lr_hook()
+        return cls.make_train_function(self, force=force)
+
+    make_train_function.keras_lr_hook = hook
+    object.__setattr__(
+        model, "make_train_function", types.MethodType(make_train_function, model)
+    )
 
 
 def metric_direction(metric):

@@ -174,6 +174,7 @@ class CyclicLR(LearningRateScheduler):
             self.step_size if new_step_size is None else new_step_size,
         )
         self.cycle_start = None
+        self._replan()
 
     _groups_instead = (
         "Give the base optimizer a `keras_lr.schedules.CyclicalLearningRate` "
@@ -207,18 +208,29 @@ class CyclicLR(LearningRateScheduler):
             scale = self.gamma**it
         return self.base_lr + (self.max_lr - self.base_lr) * max(0.0, 1.0 - x) * scale
 
-    def on_train_batch_begin(self, batch, logs=None):
-        if self._first_step is None:
-            variable = _keras_private.rate_as_held(self._optimizer)
-            # The rate as the optimizer holds it, as Keras 2 recorded it.
-            try:
-                self._stored_dtype = np.dtype(variable.dtype)
-            except TypeError:  # e.g. bfloat16, unknown to NumPy
-                self._stored_dtype = np.dtype("float64")
-        super().on_train_batch_begin(batch, logs)
+    def _rates(self, steps, lr=None):
+        if self.scale_fn is not None or not steps:
+            # Arbitrary Python, called as Keras 2 called it: one number at a time.
+            return super()._rates(steps, lr)
+        # The built-in modes for a whole epoch at once, in the same float64
+        # arithmetic as `_cycle_rate` (so the same rates, bit for bit).
+        steps = np.asarray(steps, dtype=np.int64)
+        if self.cycle_start is None:
+            self.cycle_start = int(steps[0])
+        it = np.maximum(steps - self.cycle_start, 0)
+        cycle = np.floor(1 + it / (2 * self.step_size))
+        x = np.abs(it / self.step_size - 2 * cycle + 1)
+        if self.mode == "triangular":
+            scale = 1.0
+        elif self.mode == "triangular2":
+            scale = 1.0 / np.ldexp(1.0, (cycle - 1).astype(np.int64))
+        else:
+            scale = np.asarray([self.gamma**i for i in it.tolist()])
+        rates = self.base_lr + (self.max_lr - self.base_lr) * np.maximum(0.0, 1.0 - x) * scale
+        return rates.tolist()
 
     def _rate_set(self, step, rate):
-        self.history["lr"].append(float(self._stored_dtype.type(rate)))
+        self.history["lr"].append(float(self._stored_dtype().type(rate)))
         self.history["iterations"].append(step + 1)
 
 

@@ -11,6 +11,7 @@ from keras_lr import _keras_private
 from keras_lr import _validation
 from keras_lr._keras_private import print_msg
 from keras_lr.callbacks import _optimizer_rate
+from keras_lr.callbacks._planned import PlannedRates
 from keras_lr.schedules import evaluate
 
 _LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
@@ -87,6 +88,8 @@ class LearningRateScheduler(keras.callbacks.Callback):
         self.unit = _validation.check_choice("unit", unit, ("epoch", "step"))
         self._passes_rate = _passes_rate(schedule)
         self._first_step = None
+        self._planned = None
+        self._in_epoch = False
         self._set_steps = []
         self._set_values = []
 
@@ -132,11 +135,22 @@ class LearningRateScheduler(keras.callbacks.Callback):
                 "`learning_rate`."
             )
         self._optimizer = optimizer
+        self._planned = None
+        self._in_epoch = False
         if self.unit == "step":
             _optimizer_rate.register_host_driver(optimizer, self)
+            steps = (self.params or {}).get("steps")
+            if steps:
+                # The epoch's rates, worked out at its start, are applied
+                # inside the compiled step; with an unknown number of steps
+                # (`steps=None`) the rate is written before every batch.
+                self._planned = PlannedRates.of(self.model, optimizer, int(steps))
 
     def on_train_end(self, logs=None):
         _optimizer_rate.unregister_host_driver(self._optimizer, self)
+        self._in_epoch = False
+        if self._planned is not None:
+            self._planned.switch_off(self.model)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.unit == "epoch":
@@ -146,10 +160,22 @@ class LearningRateScheduler(keras.callbacks.Callback):
                     f"\nEpoch {epoch + 1}: LearningRateScheduler setting "
                     f"learning rate to {returned}."
                 )
-        else:
-            self._first_step = None
+            return
+        self._first_step = None
+        if self._planned is not None:
+            self._plan_epoch()
 
     def on_epoch_end(self, epoch, logs=None):
+        if self._in_epoch:
+            self._in_epoch = False
+            # The batches this epoch trained (fewer than planned when it
+            # stopped early): what `_rate_set` reports.
+            trained = _optimizer_rate.read_batches(self._optimizer) - self._epoch_first
+            for at, step, rate, new in self._events[self._reported:]:
+                if at >= trained:
+                    break
+                if new:
+                    self._rate_set(step, rate)
         # As Keras's: the rate in place at the epoch's end, for `History`.
         # Per step, the rate of the epoch's last update (under gradient
         # accumulation the next update's rate may already be in place).
@@ -166,8 +192,98 @@ class LearningRateScheduler(keras.callbacks.Callback):
                 self._optimizer, self.model
             )
 
+    # --- per step, planned for the epoch at its start ---------------------
+
+    def _plan_epoch(self):
+        """Works out the rate in place at each batch of the epoch, as setting
+        it before each batch would, and hands the table to the train step:
+        one device read and one write per epoch."""
+        _optimizer_rate.sync_jax_state(self.model)
+        carried = None
+        if self._set_steps:
+            carried = self._set_steps[-1], self._set_values[-1]
+        self._epoch_first = _optimizer_rate.read_batches(self._optimizer)
+        self._set_steps, self._set_values, self._events = [], [], []
+        self._reported = 0
+        self._in_epoch = True
+        self._plan_from(0, carried)
+
+    def _replan(self):
+        """Plans the rest of the epoch again, from the next batch (after
+        something that changes the rates, such as `CyclicLR._reset`)."""
+        if not self._in_epoch:
+            return
+        _optimizer_rate.sync_jax_state(self.model)
+        begin = _optimizer_rate.read_batches(self._optimizer) - self._epoch_first
+        if begin >= self.params["steps"]:
+            return  # the epoch is over; the next one is planned at its start
+        kept = sum(1 for event in self._events if event[0] < begin)
+        del self._events[kept:], self._set_steps[kept:], self._set_values[kept:]
+        self._plan_from(begin)
+
+    def _plan_from(self, begin, carried=None):
+        optimizer = self._optimizer
+        steps = int(self.params["steps"])
+        # The batches Keras calls `on_train_batch_begin` for: one per
+        # execution of `steps_per_execution` batches.
+        per_execution = int(getattr(self.model, "steps_per_execution", 1) or 1)
+        begins = np.arange(begin, steps, per_execution, dtype=np.int64)
+        updates = _optimizer_rate.update_of_batch(optimizer, self._epoch_first + begins)
+        previous = np.concatenate([[-1 if not self._set_steps else self._set_steps[-1]],
+                                   updates[:-1]])
+        new = updates != previous
+        begins, updates = begins[new].tolist(), updates[new].tolist()
+        held = None
+        if carried is not None or self._passes_rate:
+            held = _optimizer_rate.float_rate(optimizer)
+        if begins and carried is not None and carried[0] == updates[0] and float(
+            np.asarray(carried[1], dtype=self._stored_dtype())
+        ) == held:
+            # An update that began in the previous epoch (or fit) keeps the
+            # rate set for it: a `(step, lr)` function is not applied twice.
+            self._record(begins.pop(0), updates.pop(0), carried[1], new=False)
+        if self._set_values and self._passes_rate:
+            held = float(np.asarray(self._set_values[-1], dtype=self._stored_dtype()))
+        for at, step, rate in zip(begins, updates, self._rates(updates, held)):
+            self._record(at, step, rate, new=True)
+        at = np.asarray([event[0] for event in self._events])
+        index = np.searchsorted(at, np.arange(steps), side="right") - 1
+        self._planned.write(self.model, self._epoch_first,
+                            np.asarray(self._set_values, dtype=np.float64)[index])
+
+    def _record(self, at, step, rate, new):
+        self._events.append((at, step, rate, new))
+        self._set_steps.append(step)
+        self._set_values.append(rate)
+
+    def _rates(self, steps, lr=None):
+        """The checked rates of updates `steps` (Python ints), in order; a
+        `(step, lr)` function starts from `lr` and is given each rate as
+        the optimizer holds it."""
+        if isinstance(self.schedule, _LearningRateSchedule) and steps:
+            rates = np.asarray(evaluate(self.schedule, steps), dtype=np.float64)
+            for step, rate in zip(steps, rates.tolist()):
+                _check_rate(rate, self.unit, step)
+            return rates.tolist()
+        rates = []
+        for step in steps:
+            rate = _check_rate(self._rate(step, lr), self.unit, step)
+            rates.append(rate)
+            if self._passes_rate:
+                lr = float(np.asarray(rate, dtype=self._stored_dtype()))
+        return rates
+
+    def _stored_dtype(self):
+        """The dtype the optimizer's float rate holds, as NumPy knows it."""
+        try:
+            return np.dtype(_keras_private.rate_as_held(self._optimizer).dtype)
+        except TypeError:  # e.g. bfloat16, unknown to NumPy
+            return np.dtype("float64")
+
+    # --- per step, written before every batch (`steps=None`) --------------
+
     def on_train_batch_begin(self, batch, logs=None):
-        if self.unit != "step":
+        if self.unit != "step" or self._planned is not None:
             return
         carried = None
         if self._first_step is None:
@@ -200,16 +316,18 @@ class LearningRateScheduler(keras.callbacks.Callback):
         self._rate_set(step, rate)
 
     def _rate_set(self, step, rate):
-        """Called after the rate of update `step` was set (for subclasses)."""
+        """Called for each rate set for an update that trained (for
+        subclasses): before its batch, or at the epoch's end when planned."""
 
-    def _rate(self, time):
-        """What `schedule` returns for `time` (an epoch or a step)."""
+    def _rate(self, time, lr=None):
+        """What `schedule` returns for `time` (an epoch or a step); `lr`: the
+        current rate for a `(time, lr)` function (read when not given)."""
         if isinstance(self.schedule, _LearningRateSchedule):
             return float(evaluate(self.schedule, time))
         if self._passes_rate:
-            return self.schedule(
-                time, _optimizer_rate.float_rate(self._optimizer, self.model)
-            )
+            if lr is None:
+                lr = _optimizer_rate.float_rate(self._optimizer, self.model)
+            return self.schedule(time, lr)
         return self.schedule(time)
 
     def _apply(self, time):
