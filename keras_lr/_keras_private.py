@@ -213,43 +213,36 @@ def _unsaved_left_out(optimizers):
 def run_before_apply(optimizer, hook):
     """Make `optimizer.apply` call `hook()` first, so that what `hook` does
     (with `keras.ops` and variable assignments) is part of the compiled
-    train step, before the update reads the learning rate. Once per
-    optimizer (a second call replaces the hook). Not through the optimizer's
-    `__setattr__`, which tracks values; the hook hangs on the method, where
-    Keras's saving does not look."""
-    patched = optimizer.__dict__.get("apply")
-    if patched is not None:
-        patched.__func__.keras_lr_hook = hook
-        return
-    cls = type(optimizer)
-
-    def apply(self, grads, trainable_variables=None):
-        apply.keras_lr_hook()
-        return cls.apply(self, grads, trainable_variables)
-
-    apply.keras_lr_hook = hook
-    object.__setattr__(optimizer, "apply", types.MethodType(apply, optimizer))
+    train step, before the update reads the learning rate. A second call
+    replaces the hook."""
+    _run_first(optimizer, "apply", hook)
 
 
 def run_at_fit_start(model, hook):
     """Make every later `fit` of `model` call `hook()` before any callback
     runs (Keras's `fit` calls `make_train_function` before `on_train_begin`),
-    also a `fit` whose callbacks do not include the one that asked. Once per
-    model (a second call replaces the hook)."""
-    patched = model.__dict__.get("make_train_function")
-    if patched is not None:
-        patched.__func__.keras_lr_hook = hook
+    also a `fit` whose callbacks do not include the one that asked. A second
+    call replaces the hook."""
+    _run_first(model, "make_train_function", hook)
+
+
+def _run_first(owner, name, hook):
+    # Set on the instance, around what is in place (Keras's method, or a
+    # wrapper someone else set), not through `__setattr__`, which tracks
+    # values; the hook hangs on the function, where Keras's saving does not
+    # look.
+    patched = owner.__dict__.get(name)
+    if getattr(patched, "keras_lr_hook", None) is not None:
+        patched.keras_lr_hook = hook
         return
-    cls = type(model)
+    inner = getattr(owner, name)
 
-    def make_train_function(self, force=False):
-        make_train_function.keras_lr_hook()
-        return cls.make_train_function(self, force=force)
+    def run(*args, **kwargs):
+        run.keras_lr_hook()
+        return inner(*args, **kwargs)
 
-    make_train_function.keras_lr_hook = hook
-    object.__setattr__(
-        model, "make_train_function", types.MethodType(make_train_function, model)
-    )
+    run.keras_lr_hook = hook
+    object.__setattr__(owner, name, run)
 
 
 def metric_direction(metric):

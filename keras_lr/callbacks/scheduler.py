@@ -7,6 +7,7 @@ import numbers
 import keras
 import numpy as np
 
+from keras_lr import _groups
 from keras_lr import _keras_private
 from keras_lr import _validation
 from keras_lr._keras_private import print_msg
@@ -139,12 +140,28 @@ class LearningRateScheduler(keras.callbacks.Callback):
         self._in_epoch = False
         if self.unit == "step":
             _optimizer_rate.register_host_driver(optimizer, self)
-            steps = (self.params or {}).get("steps")
-            if steps:
-                # The epoch's rates, worked out at its start, are applied
-                # inside the compiled step; with an unknown number of steps
-                # (`steps=None`) the rate is written before every batch.
-                self._planned = PlannedRates.of(self.model, optimizer, int(steps))
+            self._planned = self._table()
+
+    def set_params(self, params):
+        super().set_params(params)
+        # In `fit`, before it builds its train function: a table put in place
+        # here needs no rebuild of a function not built yet.
+        if self.unit == "step":
+            self._table()
+
+    def _table(self):
+        """The optimizer's table of planned rates (`_planned.py`): the
+        epoch's rates, worked out at its start, are applied inside the
+        compiled step. `None` with an unknown number of steps per epoch
+        (`steps=None`): the rate is then written before every batch."""
+        steps = (self.params or {}).get("steps")
+        model = self.model
+        if not steps or getattr(model, "optimizer", None) is None:
+            return None
+        optimizer = _optimizer_rate.base_optimizer(model)
+        if _groups.is_multi(optimizer) or _optimizer_rate.is_schedule(optimizer):
+            return None  # refused at on_train_begin
+        return PlannedRates.of(model, optimizer, int(steps))
 
     def on_train_end(self, logs=None):
         _optimizer_rate.unregister_host_driver(self._optimizer, self)
