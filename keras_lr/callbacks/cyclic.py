@@ -24,8 +24,11 @@ class CyclicLR(LearningRateScheduler):
 
     The widely used Keras 2 CLR callback (bckenstler/CLR), which no longer
     runs on Keras 3, with its arguments, its `history` and its `_reset`:
-    migrating is an import change. Before every batch it sets the
-    optimizer's float rate to bckenstler's formula, evaluated on the host:
+    migrating is an import change. Each batch's rate is bckenstler's
+    formula, evaluated on the host for the whole epoch at its start and
+    applied inside the compiled train step (as `LearningRateScheduler` with
+    `unit="step"`, on which it is built: no host write per batch; a custom
+    `scale_fn` is called on the host too, so any Python works):
 
     ```python
     it = step - cycle_start                     # iterations into the cycle
@@ -43,9 +46,7 @@ class CyclicLR(LearningRateScheduler):
 
     With the built-in modes and a whole `step_size`, the rates are those of
     `keras_lr.schedules.CyclicalLearningRate(base_lr, max_lr, step_size,
-    mode=mode, gamma=gamma)`. Prefer passing that schedule to the optimizer:
-    it computes them inside the compiled train step, at no cost, where this
-    callback writes the rate from the host every batch.
+    mode=mode, gamma=gamma)`, which can be passed to the optimizer instead.
 
     Args:
         base_lr: the low end of each cycle, and the rate at its start.
@@ -66,7 +67,8 @@ class CyclicLR(LearningRateScheduler):
     Attributes:
         history: `{"lr": [...], "iterations": [...]}` as Keras 2 kept it:
             the rate each batch used (as the optimizer holds it) and
-            `step + 1` for that batch (1, 2, ... from a fresh optimizer).
+            `step + 1` for that batch (1, 2, ... from a fresh optimizer),
+            filled at each epoch's end with the batches it trained.
 
     Example:
 

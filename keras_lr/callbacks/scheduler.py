@@ -42,11 +42,18 @@ class LearningRateScheduler(keras.callbacks.Callback):
     callback, so training resumed with `BackupAndRestore` or after
     `load_model` continues at the right point.
 
-    Prefer passing a `LearningRateSchedule` to the optimizer: it then runs
-    inside the compiled train step at no cost. This callback is for Python
-    functions, and for code migrating from Keras's callback; with
-    `unit="step"` it writes the rate from the host before every batch, and
-    with `steps_per_execution=k` it sets one rate per `k` steps.
+    With `unit="step"` the function is called at each epoch's start for
+    the whole epoch's updates (the steps per epoch are known from `fit`),
+    and the compiled train step reads each batch's rate from a table
+    written once per epoch: no host write per batch, no recompile, and the
+    optimizer's float rate still holds, after each batch, the rate it used.
+    So a function that reads outside state sees it as it was at the epoch's
+    start, and the function has already been called for updates an epoch
+    stopped early never made. With an unknown number of steps per epoch
+    (`steps=None`, e.g. a generator) the rate is written from the host
+    before every batch instead. With `steps_per_execution=k` one rate is
+    set per `k` steps, as the rate set before each execution would be.
+    Prefer passing a `LearningRateSchedule` to the optimizer where you can.
 
     Args:
         schedule: a `LearningRateSchedule` (called with the epoch or the
