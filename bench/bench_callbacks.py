@@ -8,7 +8,8 @@ for one epoch per configuration, each configuration paired with its
 reference, back to back in alternating order, `--rounds` times in one
 process. The figure is the median of the per-round ratios minus 1. The
 epoch timer starts in the first callback's `on_epoch_begin` and stops in
-the last one's `on_epoch_end`, so a callback's epoch work (the planning of
+the last one's `on_epoch_end`, once the epoch's last step is done (JAX
+runs them asynchronously), so a callback's epoch work (the planning of
 `CyclicLR`'s epoch, the logger's bulk write, TensorBoard's epoch summaries)
 is inside the timing.
 
@@ -83,6 +84,8 @@ class _WholeEpochTimer(keras.callbacks.Callback):
         self.starter = Starter()
 
     def on_epoch_end(self, epoch, logs=None):
+        # On JAX the steps run asynchronously: wait for the epoch's last one.
+        keras.ops.convert_to_numpy(self.model.optimizer.iterations)
         self.seconds = time.perf_counter() - self.start
 
 
@@ -91,6 +94,30 @@ def _runner(model, x, y, callbacks):
     runner.timer = _WholeEpochTimer()
     runner.callbacks = [runner.timer.starter, *callbacks, runner.timer]
     return runner
+
+
+_HOST_SECONDS = {}
+
+
+def _host_timed(name, callback):
+    """`callback`, adding up the host time spent in its hooks under `name`:
+    its own cost, measured directly (the paired ratios carry the noise of a
+    shared machine)."""
+    for hook in ("on_train_begin", "on_epoch_begin", "on_train_batch_begin",
+                 "on_epoch_end", "on_train_end"):
+        method = getattr(callback, hook)
+
+        def timed(*args, _method=method, **kwargs):
+            start = time.perf_counter()
+            try:
+                return _method(*args, **kwargs)
+            finally:
+                _HOST_SECONDS[name] = (
+                    _HOST_SECONDS.get(name, 0.0) + time.perf_counter() - start
+                )
+
+        setattr(callback, hook, timed)
+    return callback
 
 
 def _cyclical():
@@ -154,10 +181,11 @@ def configurations(log_dir):
             lambda: [_TimedLogger(path("logger_cyclical"))]),
         "CyclicLR callback": (
             "CyclicalLearningRate in the optimizer", 0.05,
-            lambda: [C.CyclicLR(0.001, 0.1, step_size=400)]),
+            lambda: [_host_timed("CyclicLR", C.CyclicLR(0.001, 0.1, step_size=400))]),
         "LearningRateScheduler(CyclicalLearningRate, unit=\"step\")": (
             "CyclicalLearningRate in the optimizer", 0.05,
-            lambda: [C.LearningRateScheduler(_cyclical(), unit="step")]),
+            lambda: [_host_timed("LearningRateScheduler", C.LearningRateScheduler(
+                _cyclical(), unit="step"))]),
         "CNN, ReduceLROnPlateau not reducing": (
             None, _cyclical(), _plateau(improving=True), _cnn),
         "CNN, ReduceLROnPlateau reducing at every epoch's end": (
@@ -181,6 +209,7 @@ def measure(rounds, steps, only=None):
             for name, spec in named.items()
         }
         _TimedLogger.seconds = 0.0
+        _HOST_SECONDS.clear()
         references = {name: spec[0] for name, spec in named.items()}
         times, ratios = paired_rounds(references, runners, rounds, steps)
     logger_steps = 2 * rounds * steps
@@ -197,6 +226,10 @@ def main(argv=None):
         args.rounds, args.steps, args.only
     )
     print_paired_table(references, times, ratios, args.rounds, args.steps)
+    for name, seconds in _HOST_SECONDS.items():
+        per_step = seconds / ((args.rounds + 1) * args.steps)  # + the compiling epoch
+        print(f"\n{name}'s own host time (its hooks, epoch planning included): "
+              f"{1e6 * per_step:.1f} us per step.")
     if "no callback (float rate)" not in times:
         return
     baseline = statistics.median(times["no callback (float rate)"])

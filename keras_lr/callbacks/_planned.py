@@ -11,18 +11,20 @@ table's entry for its batch before the update reads it:
 
 ```python
 # inside the train step, before the update
-rate = table[clip(batch - first, 0, len(table) - 1)] if first >= 0 else rate
+planned = table[batch % len(table)]
+rate = rate if isnan(planned) else planned
 ```
 
 So the optimizer's float rate still holds, after every batch, the rate that
 batch used, as when the host wrote it: `optimizer.learning_rate`, its config
-and every weights file see what they saw before. `first = -1` switches the
-table off: at the end of the fit, and at the start of every later `fit`
+and every weights file see what they saw before. A table of NaN switches it
+off: at the end of the fit, and at the start of every later `fit`
 (`_keras_private.run_at_fit_start`), so that a fit without the callback, or
-after one that crashed, uses the float rate as it is. Changing the table
-assigns variables, and never retraces the step; only installing the table on
-an optimizer, or growing it for a longer epoch, rebuilds the train function
-(once).
+after one that crashed, uses the float rate as it is. An epoch's batches
+fall on distinct entries (the table has room for its steps), so planning an
+epoch is one write of one variable and never retraces the step; only
+installing the table on an optimizer, or growing it for a longer epoch,
+rebuilds the train function (once).
 
 The variables are not in the optimizer's weights entries
 (`_keras_private.add_unsaved_variable`): the table is worked out again at
@@ -39,18 +41,14 @@ _ATTRIBUTE = "_keras_lr_planned_rates"
 
 
 class PlannedRates:
-    """An optimizer's table of planned rates and the index of its first batch."""
+    """An optimizer's table of planned rates, entry `batch % length`."""
 
     def __init__(self, optimizer, length):
         rate = _keras_private.rate_as_held(optimizer)
-        counter = _keras_private.batch_counter(optimizer)
         self.length = length
         self.table = keras.Variable(
-            np.zeros(length), dtype=rate.dtype, trainable=False,
+            np.full(length, np.nan), dtype=rate.dtype, trainable=False,
             name="keras_lr_planned_rates",
-        )
-        self.first = keras.Variable(
-            -1, dtype=counter.dtype, trainable=False, name="keras_lr_planned_first"
         )
 
     @classmethod
@@ -61,10 +59,9 @@ class PlannedRates:
         if planned is not None and planned.length >= length:
             return planned
         planned = cls(optimizer, length)
-        for variable in (planned.table, planned.first):
-            _keras_private.add_unsaved_variable(
-                optimizer, variable, _optimizer_rate.wrapper(model)
-            )
+        _keras_private.add_unsaved_variable(
+            optimizer, planned.table, _optimizer_rate.wrapper(model)
+        )
         object.__setattr__(optimizer, _ATTRIBUTE, planned)
         _keras_private.run_before_apply(optimizer, lambda: _apply(optimizer))
         _keras_private.run_at_fit_start(model, lambda: _switch_off(optimizer))
@@ -74,22 +71,21 @@ class PlannedRates:
         return planned
 
     def write(self, model, first, rates):
-        """Rates `rates[j]` for the batches `first + j` from now on."""
+        """Rates `rates[j]` for the batches `first + j`, `j < length`."""
         _optimizer_rate.sync_jax_state(model)
-        table = np.full(self.length, rates[-1], dtype=self.table.dtype)
-        table[: len(rates)] = rates
+        table = np.full(self.length, np.nan)
+        table[(first + np.arange(len(rates))) % self.length] = rates
         self.table.assign(table)
-        self.first.assign(first)
 
     def switch_off(self, model):
         _optimizer_rate.sync_jax_state(model)
-        self.first.assign(-1)
+        self.table.assign(np.full(self.length, np.nan))
 
 
 def _switch_off(optimizer):
     planned = optimizer.__dict__.get(_ATTRIBUTE)
     if planned is not None:
-        planned.first.assign(-1)
+        planned.table.assign(np.full(planned.length, np.nan))
 
 
 def _apply(optimizer):
@@ -99,8 +95,6 @@ def _apply(optimizer):
     if planned is None or not isinstance(rate, keras.Variable):
         return  # the optimizer was given a schedule since
     ops = keras.ops
-    first = planned.first.value
-    index = ops.clip(_keras_private.batch_counter(optimizer).value - first,
-                     0, planned.length - 1)
+    index = ops.mod(_keras_private.batch_counter(optimizer).value, planned.length)
     chosen = ops.take(planned.table.value, ops.cast(index, "int32"))
-    rate.assign(ops.where(ops.greater_equal(first, 0), chosen, rate.value))
+    rate.assign(ops.where(ops.isnan(chosen), rate.value, chosen))

@@ -232,7 +232,7 @@ class CyclicLR(LearningRateScheduler):
         return rates.tolist()
 
     def _rate_set(self, step, rate):
-        self.history["lr"].append(float(self._stored_dtype().type(rate)))
+        self.history["lr"].append(float(self._dtype.type(rate)))
         self.history["iterations"].append(step + 1)
 
 

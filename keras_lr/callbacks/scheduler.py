@@ -145,6 +145,8 @@ class LearningRateScheduler(keras.callbacks.Callback):
         self._optimizer = optimizer
         self._planned = None
         self._in_epoch = False
+        self._next_first = None
+        self._dtype = self._stored_dtype()
         if self.unit == "step":
             _optimizer_rate.register_host_driver(optimizer, self)
             self._planned = self._table()
@@ -194,27 +196,36 @@ class LearningRateScheduler(keras.callbacks.Callback):
             self._in_epoch = False
             # The batches this epoch trained (fewer than planned when it
             # stopped early): what `_rate_set` reports.
-            trained = _optimizer_rate.read_batches(self._optimizer) - self._epoch_first
-            for at, step, rate, new in self._events[self._reported:]:
+            # One device read per epoch: the next epoch of this fit starts
+            # there (nothing trains in between).
+            self._next_first = _optimizer_rate.read_batches(self._optimizer)
+            trained = self._next_first - self._epoch_first
+            for at, step, rate, new in self._events:
                 if at >= trained:
                     break
                 if new:
                     self._rate_set(step, rate)
+            if logs is not None:
+                logs["learning_rate"] = self._rate_of_update(
+                    _optimizer_rate.update_of_batch(self._optimizer, self._next_first) - 1
+                )
+            return
         # As Keras's: the rate in place at the epoch's end, for `History`.
         # Per step, the rate of the epoch's last update (under gradient
         # accumulation the next update's rate may already be in place).
         if logs is None:
             return
-        last = _optimizer_rate.read_step(self._optimizer) - 1
+        logs["learning_rate"] = self._rate_of_update(
+            _optimizer_rate.read_step(self._optimizer) - 1
+        )
+
+    def _rate_of_update(self, last):
         if self.unit == "step" and self._set_steps and self._set_steps[0] <= last:
             # As the optimizer's variable holds it (float32, say).
             rate = self.applied_rates([last])[0]
             dtype = getattr(_keras_private.rate_as_held(self._optimizer), "dtype", "float64")
-            logs["learning_rate"] = float(np.asarray(rate, dtype=dtype))
-        else:
-            logs["learning_rate"] = _optimizer_rate.float_rate(
-                self._optimizer, self.model
-            )
+            return float(np.asarray(rate, dtype=dtype))
+        return _optimizer_rate.float_rate(self._optimizer, self.model)
 
     # --- per step, planned for the epoch at its start ---------------------
 
@@ -226,9 +237,11 @@ class LearningRateScheduler(keras.callbacks.Callback):
         carried = None
         if self._set_steps:
             carried = self._set_steps[-1], self._set_values[-1]
-        self._epoch_first = _optimizer_rate.read_batches(self._optimizer)
+        if self._next_first is None:
+            self._next_first = _optimizer_rate.read_batches(self._optimizer)
+        self._epoch_first, self._next_first = self._next_first, None
         self._set_steps, self._set_values, self._events = [], [], []
-        self._reported = 0
+        self._dtype = self._stored_dtype()
         self._in_epoch = True
         self._plan_from(0, carried)
 
@@ -257,17 +270,16 @@ class LearningRateScheduler(keras.callbacks.Callback):
                                    updates[:-1]])
         new = updates != previous
         begins, updates = begins[new].tolist(), updates[new].tolist()
+        continues = bool(begins) and carried is not None and carried[0] == updates[0]
         held = None
-        if carried is not None or self._passes_rate:
+        if continues or self._passes_rate:
             held = _optimizer_rate.float_rate(optimizer)
-        if begins and carried is not None and carried[0] == updates[0] and float(
-            np.asarray(carried[1], dtype=self._stored_dtype())
-        ) == held:
+        if continues and float(np.asarray(carried[1], dtype=self._dtype)) == held:
             # An update that began in the previous epoch (or fit) keeps the
             # rate set for it: a `(step, lr)` function is not applied twice.
             self._record(begins.pop(0), updates.pop(0), carried[1], new=False)
         if self._set_values and self._passes_rate:
-            held = float(np.asarray(self._set_values[-1], dtype=self._stored_dtype()))
+            held = float(np.asarray(self._set_values[-1], dtype=self._dtype))
         for at, step, rate in zip(begins, updates, self._rates(updates, held)):
             self._record(at, step, rate, new=True)
         at = np.asarray([event[0] for event in self._events])
@@ -294,7 +306,7 @@ class LearningRateScheduler(keras.callbacks.Callback):
             rate = _check_rate(self._rate(step, lr), self.unit, step)
             rates.append(rate)
             if self._passes_rate:
-                lr = float(np.asarray(rate, dtype=self._stored_dtype()))
+                lr = float(np.asarray(rate, dtype=self._dtype))
         return rates
 
     def _stored_dtype(self):

@@ -202,6 +202,7 @@ def test_step_unit_writes_no_rate_per_batch_and_compiles_once(data, monkeypatch)
     assert history.history["learning_rate"] == expected[BATCHES - 1 :: BATCHES].tolist()
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")
 def test_step_unit_without_a_step_count_writes_before_every_batch(data):
     # A generator has no length: `steps=None`, the documented fallback.
     def batches():
