@@ -280,8 +280,10 @@ class LearningRateScheduler(keras.callbacks.Callback):
             self._record(begins.pop(0), updates.pop(0), carried[1], new=False)
         if self._set_values and self._passes_rate:
             held = float(np.asarray(self._set_values[-1], dtype=self._dtype))
-        for at, step, rate in zip(begins, updates, self._rates(updates, held)):
-            self._record(at, step, rate, new=True)
+        rates = self._rates(updates, held)
+        self._events.extend(zip(begins, updates, rates, [True] * len(rates)))
+        self._set_steps.extend(updates)
+        self._set_values.extend(rates)
         at = np.asarray([event[0] for event in self._events])
         index = np.searchsorted(at, np.arange(steps), side="right") - 1
         self._planned.write(self.model, self._epoch_first,
