@@ -300,8 +300,10 @@ class LearningRateScheduler(keras.callbacks.Callback):
         the optimizer holds it."""
         if isinstance(self.schedule, _LearningRateSchedule) and steps:
             rates = np.asarray(evaluate(self.schedule, steps), dtype=np.float64)
-            for step, rate in zip(steps, rates.tolist()):
-                _check_rate(rate, self.unit, step)
+            bad = ~(np.isfinite(rates) & (rates >= 0))
+            if bad.any():
+                index = int(np.argmax(bad))
+                _check_rate(rates[index], self.unit, steps[index])  # raises
             return rates.tolist()
         rates = []
         for step in steps:
