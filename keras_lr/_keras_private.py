@@ -39,6 +39,11 @@ Private attributes, read through the accessors below:
 - `H5Entry.h5_file`: the file behind a weights store, only to name it in an
   error message.
 
+Private behaviours, relied on by `run_before_apply` and `run_at_fit_start`:
+every backend's train step updates the weights through `optimizer.apply` (a
+`LossScaleOptimizer` through its inner optimizer's), and every backend's
+`fit` calls `model.make_train_function()` before `on_train_begin`.
+
 And one private behaviour (`backend_optimizer_class`): on the torch backend
 `keras.optimizers.SGD(...)` and its siblings build an object of a hidden
 subclass with a faster update; keras_lr's optimizers must run the same code
@@ -78,6 +83,8 @@ __all__ = [
     "print_msg",
     "hold_rate",
     "rate_as_held",
+    "run_at_fit_start",
+    "run_before_apply",
     "weights_file_name",
 ]
 
@@ -201,6 +208,41 @@ def _unsaved_left_out(optimizers):
     finally:
         for optimizer, variables in kept:
             object.__setattr__(optimizer, "_variables", variables)
+
+
+def run_before_apply(optimizer, hook):
+    """Make `optimizer.apply` call `hook()` first, so that what `hook` does
+    (with `keras.ops` and variable assignments) is part of the compiled
+    train step, before the update reads the learning rate. A second call
+    replaces the hook."""
+    _run_first(optimizer, "apply", hook)
+
+
+def run_at_fit_start(model, hook):
+    """Make every later `fit` of `model` call `hook()` before any callback
+    runs (Keras's `fit` calls `make_train_function` before `on_train_begin`),
+    also a `fit` whose callbacks do not include the one that asked. A second
+    call replaces the hook."""
+    _run_first(model, "make_train_function", hook)
+
+
+def _run_first(owner, name, hook):
+    # Set on the instance, around what is in place (Keras's method, or a
+    # wrapper someone else set), not through `__setattr__`, which tracks
+    # values; the hook hangs on the function, where Keras's saving does not
+    # look.
+    patched = owner.__dict__.get(name)
+    if getattr(patched, "keras_lr_hook", None) is not None:
+        patched.keras_lr_hook = hook
+        return
+    inner = getattr(owner, name)
+
+    def run(*args, **kwargs):
+        run.keras_lr_hook()
+        return inner(*args, **kwargs)
+
+    run.keras_lr_hook = hook
+    object.__setattr__(owner, name, run)
 
 
 def metric_direction(metric):

@@ -24,8 +24,11 @@ class CyclicLR(LearningRateScheduler):
 
     The widely used Keras 2 CLR callback (bckenstler/CLR), which no longer
     runs on Keras 3, with its arguments, its `history` and its `_reset`:
-    migrating is an import change. Before every batch it sets the
-    optimizer's float rate to bckenstler's formula, evaluated on the host:
+    migrating is an import change. Each batch's rate is bckenstler's
+    formula, evaluated on the host for the whole epoch at its start and
+    applied inside the compiled train step (as `LearningRateScheduler` with
+    `unit="step"`, on which it is built: no host write per batch; a custom
+    `scale_fn` is called on the host too, so any Python works):
 
     ```python
     it = step - cycle_start                     # iterations into the cycle
@@ -43,9 +46,7 @@ class CyclicLR(LearningRateScheduler):
 
     With the built-in modes and a whole `step_size`, the rates are those of
     `keras_lr.schedules.CyclicalLearningRate(base_lr, max_lr, step_size,
-    mode=mode, gamma=gamma)`. Prefer passing that schedule to the optimizer:
-    it computes them inside the compiled train step, at no cost, where this
-    callback writes the rate from the host every batch.
+    mode=mode, gamma=gamma)`, which can be passed to the optimizer instead.
 
     Args:
         base_lr: the low end of each cycle, and the rate at its start.
@@ -66,7 +67,8 @@ class CyclicLR(LearningRateScheduler):
     Attributes:
         history: `{"lr": [...], "iterations": [...]}` as Keras 2 kept it:
             the rate each batch used (as the optimizer holds it) and
-            `step + 1` for that batch (1, 2, ... from a fresh optimizer).
+            `step + 1` for that batch (1, 2, ... from a fresh optimizer),
+            filled at each epoch's end with the batches it trained.
 
     Example:
 
@@ -174,6 +176,7 @@ class CyclicLR(LearningRateScheduler):
             self.step_size if new_step_size is None else new_step_size,
         )
         self.cycle_start = None
+        self._replan()
 
     _groups_instead = (
         "Give the base optimizer a `keras_lr.schedules.CyclicalLearningRate` "
@@ -207,18 +210,29 @@ class CyclicLR(LearningRateScheduler):
             scale = self.gamma**it
         return self.base_lr + (self.max_lr - self.base_lr) * max(0.0, 1.0 - x) * scale
 
-    def on_train_batch_begin(self, batch, logs=None):
-        if self._first_step is None:
-            variable = _keras_private.rate_as_held(self._optimizer)
-            # The rate as the optimizer holds it, as Keras 2 recorded it.
-            try:
-                self._stored_dtype = np.dtype(variable.dtype)
-            except TypeError:  # e.g. bfloat16, unknown to NumPy
-                self._stored_dtype = np.dtype("float64")
-        super().on_train_batch_begin(batch, logs)
+    def _rates(self, steps, lr=None):
+        if self.scale_fn is not None or not steps:
+            # Arbitrary Python, called as Keras 2 called it: one number at a time.
+            return super()._rates(steps, lr)
+        # The built-in modes for a whole epoch at once, in the same float64
+        # arithmetic as `_cycle_rate` (so the same rates, bit for bit).
+        steps = np.asarray(steps, dtype=np.int64)
+        if self.cycle_start is None:
+            self.cycle_start = int(steps[0])
+        it = np.maximum(steps - self.cycle_start, 0)
+        cycle = np.floor(1 + it / (2 * self.step_size))
+        x = np.abs(it / self.step_size - 2 * cycle + 1)
+        if self.mode == "triangular":
+            scale = 1.0
+        elif self.mode == "triangular2":
+            scale = 1.0 / np.ldexp(1.0, (cycle - 1).astype(np.int64))
+        else:
+            scale = np.asarray([self.gamma**i for i in it.tolist()])
+        rates = self.base_lr + (self.max_lr - self.base_lr) * np.maximum(0.0, 1.0 - x) * scale
+        return rates.tolist()
 
     def _rate_set(self, step, rate):
-        self.history["lr"].append(float(self._stored_dtype.type(rate)))
+        self.history["lr"].append(float(self._dtype.type(rate)))
         self.history["iterations"].append(step + 1)
 
 

@@ -325,3 +325,71 @@ def test_argument_errors():
     with pytest.raises(ValueError, match="Argument `base_lr` must be <= `max_lr`"):
         clr._reset(new_base_lr=0.01)
     assert clr.base_lr == 0.001
+
+
+# In-graph application: the epoch's rates planned at its start
+
+
+class ResetAtBatch(keras.callbacks.Callback):
+    """`_reset` from a batch hook of another callback, in the middle of an
+    epoch (the optimizer's rate is read as it is after that batch too)."""
+
+    def __init__(self, clr, epoch, batch, *args):
+        super().__init__()
+        self.clr, self.at, self.args, self.held = clr, (epoch, batch), args, []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.held.append(float(keras.ops.convert_to_numpy(
+            self.model.optimizer.learning_rate)))
+        if (self.epoch, batch) == self.at:
+            self.clr._reset(*self.args)
+
+
+def test_no_host_write_per_batch_one_compile_and_a_reset_mid_epoch(data, monkeypatch):
+    from keras_lr.callbacks import _optimizer_rate
+    from tests.support.backends import count_compiles
+
+    writes = []
+    monkeypatch.setattr(_optimizer_rate, "set_float_rate",
+                        lambda *args: writes.append(args))
+    clr = CyclicLR(0.01, 0.1, step_size=3, mode="triangular2")
+    model = tiny_model(0.5)
+    model.optimizer.build(model.trainable_variables)
+    compiles = count_compiles(model)
+    reset = ResetAtBatch(clr, 1, 1, 0.02, 0.05, 2)
+    fit(model, data, [clr, reset], epochs=2)
+    clr._reset()
+    fit(model, data, [clr], epochs=3, initial_epoch=2)
+    expected = [_keras2_clr(i, 0.01, 0.1, 3, "triangular2") for i in range(7)] + [
+        _keras2_clr(i, 0.02, 0.05, 2, "triangular2") for i in range(3)] + [
+        _keras2_clr(i, 0.02, 0.05, 2, "triangular2") for i in range(5)]
+    used = rates_used(model, 15)
+    np.testing.assert_allclose(used, expected, rtol=1e-6)
+    assert writes == [] and len(compiles) == 1
+    assert clr.history["lr"] == used.astype(np.float32).tolist()
+    assert clr.history["iterations"] == list(range(1, 16))
+    # After each batch the optimizer holds the rate that batch used, as when
+    # the callback wrote it: and so do its config and weights after `fit`.
+    np.testing.assert_allclose(reset.held, used[:10], rtol=1e-6)
+    assert model.optimizer.get_config()["learning_rate"] == pytest.approx(used[-1])
+
+
+class StopAtBatch(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 2:
+            self.model.stop_training = True
+
+
+def test_history_has_the_batches_trained_and_a_custom_scale_fn_in_graph(data):
+    scale_fn = lambda x: 1 / (5 ** (x * 0.01))  # noqa: E731
+    clr = CyclicLR(0.01, 0.1, 2.5, scale_fn=scale_fn, scale_mode="iterations")
+    model = tiny_model(0.5)
+    fit(model, data, [clr, StopAtBatch()], epochs=2)
+    expected = Keras2CLR(0.01, 0.1, 2.5, scale_fn=scale_fn,
+                         scale_mode="iterations").fit(3)
+    np.testing.assert_allclose(rates_used(model, 3), expected, rtol=1e-6)
+    assert clr.history["iterations"] == [1, 2, 3]
+    np.testing.assert_allclose(clr.history["lr"], expected, rtol=1e-6)

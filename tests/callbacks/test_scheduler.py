@@ -175,3 +175,60 @@ def test_config_round_trip():
     callback = LearningRateScheduler(S.CosineAnnealing(0.1, 100), unit="step")
     restored = LearningRateScheduler.from_config(callback.get_config())
     assert restored.schedule == callback.schedule and restored.unit == "step"
+
+
+# In-graph application: the epoch's rates planned at its start
+
+
+def test_step_unit_writes_no_rate_per_batch_and_compiles_once(data, monkeypatch):
+    from keras_lr.callbacks import _optimizer_rate
+    from tests.support.backends import count_compiles
+
+    writes, calls = [], []
+    monkeypatch.setattr(_optimizer_rate, "set_float_rate",
+                        lambda *args: writes.append(args))
+
+    def halve(step, lr):
+        calls.append(step)
+        return lr * 0.5
+
+    model = tiny_model(0.4)
+    model.optimizer.build(model.trainable_variables)
+    compiles = count_compiles(model)
+    history = fit(model, data, [LearningRateScheduler(halve, unit="step")], epochs=2)
+    expected = as_float32(0.4 * 0.5 ** np.arange(1, 11))
+    np.testing.assert_allclose(rates_used(model, 10), expected, rtol=1e-6)
+    assert calls == list(range(10)) and writes == [] and len(compiles) == 1
+    assert history.history["learning_rate"] == expected[BATCHES - 1 :: BATCHES].tolist()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_step_unit_without_a_step_count_writes_before_every_batch(data):
+    # A generator has no length: `steps=None`, the documented fallback.
+    def batches():
+        x, y = data
+        for i in range(0, 40, 8):
+            yield x[i : i + 8], y[i : i + 8]
+
+    model = tiny_model(0.5)
+    scheduler = LearningRateScheduler(lambda s: 0.01 * (s + 1), unit="step")
+    model.fit(batches(), epochs=1, verbose=0, callbacks=[scheduler])
+    assert scheduler._planned is None
+    np.testing.assert_allclose(rates_used(model, BATCHES),
+                               as_float32(0.01 * np.arange(1, 6)), rtol=1e-7)
+
+
+def test_a_fit_after_a_crashed_one_keeps_the_rate_in_place(data):
+    class CrashAtBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1:
+                raise RuntimeError("simulated crash")
+
+    model = tiny_model(0.5)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        fit(model, data, [LearningRateScheduler(lambda s: 0.1 * (s + 1), unit="step"),
+                          CrashAtBatch()], epochs=1)
+    # The table planned for the crashed epoch does not drive this fit.
+    fit(model, data, [], epochs=1)
+    np.testing.assert_allclose(rates_used(model, 7),
+                               as_float32([0.1, 0.2] + [0.2] * 5), rtol=1e-7)
