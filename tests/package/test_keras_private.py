@@ -355,3 +355,37 @@ def test_an_unsaved_variable_of_a_group_is_left_out_of_the_multi_optimizer_s_ent
         model.load_weights(written_before)
     model.save_weights(written_after)
     assert entries(written_after) == entries(written_before)
+
+
+def test_fit_builds_its_train_function_before_any_callback_and_steps_through_apply():
+    """What `run_at_fit_start` and `run_before_apply` rely on: `fit` calls
+    `make_train_function` before `on_train_begin`, and every train step
+    updates the weights through `optimizer.apply` (a `LossScaleOptimizer`
+    through its inner optimizer's), inside the compiled step: a hook that
+    assigns a variable there runs once per batch."""
+    events = []
+
+    class Begin(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            events.append("on_train_begin")
+
+    for wrap in (False, True):
+        events.clear()
+        optimizer = keras.optimizers.SGD(0.1)
+        if wrap:
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        model.compile(optimizer, loss="mse")
+        inner = optimizer.inner_optimizer if wrap else optimizer
+        applies = keras.Variable(0, dtype="int32", trainable=False)
+        _keras_private.add_unsaved_variable(inner, applies)
+
+        def count():
+            applies.assign(applies.value + 1)
+
+        _keras_private.run_before_apply(inner, count)
+        _keras_private.run_at_fit_start(model, lambda: events.append("fit start"))
+        x = np.ones((8, 3), "float32")
+        model.fit(x, x[:, :1], batch_size=2, epochs=2, verbose=0, callbacks=[Begin()])
+        assert events == ["fit start", "on_train_begin"]
+        assert int(keras.ops.convert_to_numpy(applies)) == 8
