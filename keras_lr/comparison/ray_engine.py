@@ -68,7 +68,15 @@ def connect(address, gpus_per_run):
     ray = import_ray(address)
     started = not ray.is_initialized()
     if started:
-        ray.init(address=address, include_dashboard=False)
+        try:
+            ray.init(address=address, include_dashboard=False)
+        except ConnectionError as error:
+            raise ValueError(
+                f"Argument `address` must name a Ray cluster this process can "
+                f"reach ({error}; for a cluster started on this machine with "
+                f"`ray start --head`, `address='auto'` finds it). "
+                f"Received: address={address!r}"
+            ) from None
     resources = ray.cluster_resources()
     cpus, gpus = resources.get("CPU", 0.0), resources.get("GPU", 0.0)
     slots = int(cpus)
