@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 
+from keras_lr import _validation
 from keras_lr.comparison import data as data_lib
 from keras_lr.comparison import report as report_lib
 from keras_lr.comparison import stats
@@ -342,13 +343,7 @@ def prepare(
             "Argument `address` is the Ray cluster of engine='ray'. Received: "
             f"address={address!r} with engine={engine!r}"
         )
-    if (isinstance(gpus_per_run, bool)
-            or not isinstance(gpus_per_run, (int, float, np.integer, np.floating))
-            or not 0 <= gpus_per_run < math.inf):
-        raise ValueError(
-            "Argument `gpus_per_run` must be a number >= 0. "
-            f"Received: gpus_per_run={gpus_per_run!r}"
-        )
+    _validation.check_number("gpus_per_run", gpus_per_run, minimum=0)
     if gpus_per_run and engine != "ray":
         raise ValueError(
             "Argument `gpus_per_run` is what each Ray task of engine='ray' asks "

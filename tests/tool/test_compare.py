@@ -374,7 +374,7 @@ def test_ray_refuses_what_it_cannot_send_before_any_training(ray_cluster, tmp_pa
                 tf.data.Dataset.from_tensor_slices((x, y)).batch(50))
     with pytest.raises(ValueError, match="Argument `engine`: Ray cannot send"):
         compare(datasets, ["cosine"], tmp_path, engine="ray")
-    with pytest.raises(ValueError, match="Argument `gpus_per_run` must be a number >= 0. "
+    with pytest.raises(ValueError, match="Argument `gpus_per_run` must be a finite number >= 0. "
                        "Received: gpus_per_run=-1"):
         compare((x, y), ["cosine"], tmp_path, engine="ray", gpus_per_run=-1)
     with pytest.raises(ValueError, match="Argument `gpus_per_run` is what each Ray task"):
