@@ -15,7 +15,7 @@ read the device, and a copy of the schedule is frozen at what it held.
 The variables are not in the optimizer's weights entries: the callbacks'
 state (`CallbackState`) saves the numbers, as it did before.
 
-Under a `keras.distribution` (JAX) the variables are replicated on every
+Under a `keras.distribution` (JAX) the variables (and `_planned.py`'s table, through `replicated`) are replicated on every
 device of its mesh, explicitly: left to the distribution, a `ModelParallel`
 `LayoutMap` key that happens to match their path (`.*scale`, meant for a
 norm's weight, matches `keras_lr_scale`) would shard a scalar.
@@ -54,7 +54,7 @@ class LiveValues:
         if live is not None and live["optimizer"]() is optimizer:
             return False
         float_dtype, int_dtype = compute_dtypes()
-        layout = _replicated()
+        layout = replicated()
         variables = {}
         for name, kind in self._live_kinds.items():
             dtype = float_dtype if kind == "float" else int_dtype
@@ -96,11 +96,11 @@ class LiveValues:
         return xp.to_float(live["values"][name])
 
 
-def _replicated():
-    """The layout of a scalar on every device of the current
-    `keras.distribution`, or None where there is none (TensorFlow, torch,
-    JAX without one)."""
+def replicated(shape=()):
+    """The layout of a variable of `shape` whole on every device of the
+    current `keras.distribution`, or None where there is none (TensorFlow,
+    torch, JAX without one)."""
     distribution = keras.distribution.distribution()
     if distribution is None:
         return None
-    return keras.distribution.TensorLayout((), distribution.device_mesh)
+    return keras.distribution.TensorLayout((None,) * len(shape), distribution.device_mesh)

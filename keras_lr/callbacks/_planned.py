@@ -35,6 +35,7 @@ import keras
 import numpy as np
 
 from keras_lr import _keras_private
+from keras_lr.callbacks import _live
 from keras_lr.callbacks import _optimizer_rate
 
 _ATTRIBUTE = "_keras_lr_planned_rates"
@@ -46,9 +47,10 @@ class PlannedRates:
     def __init__(self, optimizer, length):
         rate = _keras_private.rate_as_held(optimizer)
         self.length = length
+        # Replicated, as the other variables keras_lr adds (`_live.py`).
         self.table = keras.Variable(
             np.full(length, np.nan), dtype=rate.dtype, trainable=False,
-            name="keras_lr_planned_rates",
+            name="keras_lr_planned_rates", layout=_live.replicated((length,)),
         )
 
     @classmethod
