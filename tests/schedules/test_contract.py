@@ -17,6 +17,7 @@ from keras_lr import schedules
 from tests.schedules.cases import SCHEDULES
 from tests.support.backends import STEP_DTYPE
 from tests.support.backends import as_train_step
+from tests.support.backends import fewer_elsewhere
 from tests.support.models import summed_rates
 from tests.support.models import summing_model
 
@@ -121,11 +122,26 @@ def _fit(model, steps):
     model.fit(x, y, batch_size=2, epochs=1, shuffle=False, verbose=0)
 
 
+# Every case fits on TensorFlow, compiled as Keras compiles by default (a
+# graph here; XLA where a GPU is found); under XLA, and on JAX and torch,
+# every 8th case. The formula itself runs compiled (XLA, `jax.jit`, torch)
+# for every case in `test_host_matches_compiled_graph`; what a fit adds, the
+# optimizer's step feeding the schedule and the `.keras` round trip, is the
+# same code for every schedule.
+SPREAD = CASES[::8]
+FITS = [pytest.param(name, "auto", id=name) for name in fewer_elsewhere(
+    SPREAD + [name for name in CASES if name not in SPREAD], kept=len(SPREAD))]
+if keras.backend.backend() == "tensorflow":
+    FITS += [pytest.param(name, True, id=f"{name}-xla") for name in SPREAD]
+
+
 @on_every_backend
-def test_fit_uses_every_step_rate_and_survives_save_load(schedule, tmp_path):
+@pytest.mark.parametrize("name, jit_compile", FITS)
+def test_fit_uses_every_step_rate_and_survives_save_load(name, jit_compile, tmp_path):
     """Each update s uses numpy(s); a .keras file continues at the same rate."""
+    schedule = SCHEDULES[name]()
     start, first, second = 45, 12, 9
-    model = summing_model(schedule, jit_compile=keras.backend.backend() == "tensorflow")
+    model = summing_model(schedule, jit_compile=jit_compile)
     model.optimizer.build(model.trainable_variables)
     model.optimizer.iterations.assign(start)
     _fit(model, first)

@@ -38,9 +38,9 @@ def graph_rates(schedule, steps, fn=None):
 def fewer_elsewhere(params, kept=1):
     """All of `params` on TensorFlow, the first `kept` on JAX and torch.
 
-    For tests of a callback's own logic, each case a fit or a process: the
-    logic is the same on every backend, so the other backends repeat a
-    representative case instead of all of them.
+    For tests of logic that is the same on every backend (a callback's, an
+    optimizer step feeding a schedule), each case a fit or a process: the
+    other backends repeat representative cases instead of all of them.
     """
     params = list(params)
     return params if keras.backend.backend() == "tensorflow" else params[:kept]
