@@ -547,18 +547,6 @@ def test_plot_prints_nothing_to_stderr_even_at_tf_log_level_0(tmp_path):
     assert result.stderr == ""
 
 
-def test_demo_prints_no_tensorflow_lines(tmp_path):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="0", KERAS_BACKEND="tensorflow")
-    result = run_command(
-        ["demo", "--quick", "--epochs", "1", "--data", "subset", "--seeds", "1",
-         "--schedules", "constant", "--out", str(tmp_path / "runs")],
-        env=env,
-    )
-    assert result.returncode == 0
-    assert result.stderr == ""
-    assert "TensorBoard: " in result.stdout
-
-
 # --- find ------------------------------------------------------------------------
 
 

@@ -10,6 +10,8 @@ import csv
 import json
 import math
 import os
+import subprocess
+import sys
 
 import matplotlib
 import numpy as np
@@ -22,6 +24,7 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 
 from keras_lr import demo
 from keras_lr.comparison import stats
+from tests.support.paths import ROOT
 
 EPOCHS = 2
 STEPS_PER_EPOCH = 63  # 4,000 images in batches of 64
@@ -30,18 +33,46 @@ SEEDS = [0, 1]
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """`(out, first, second, printed lines of the first)`."""
+    """`(out, first, second, printed lines of the first)`.
+
+    The second invocation is the real command, at TensorFlow's most
+    talkative log level (`command`); `second` is what resuming it reads back
+    from its files, with nothing left to train.
+    """
     out = tmp_path_factory.mktemp("mnist")
     printed = []
     first = demo.compare(
         epochs=EPOCHS, out=str(out), data="subset", seeds=len(SEEDS), quick=True,
         jobs=2, report=printed.append,
     )
+    command = subprocess.run(
+        [sys.executable, "-m", "keras_lr_cli", "demo", "--schedules", "cosine",
+         "--epochs", str(EPOCHS), "--out", str(out), "--data", "subset",
+         "--seeds", "1", "--quick", "--jobs", "1"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="0", KERAS_BACKEND="tensorflow"),
+    )
+    resumed = []
     second = demo.compare(
         ["cosine"], epochs=EPOCHS, out=str(out), data="subset", seeds=1,
-        quick=True, jobs=1, report=lambda line: None,
+        quick=True, jobs=1, report=resumed.append, resume=True,
     )
-    return out, first, second, printed
+    return out, first, second, printed, command, resumed
+
+
+def test_the_command_prints_no_tensorflow_lines(runs):
+    *_, command, _ = runs
+    assert command.returncode == 0, command.stderr
+    assert command.stderr == ""
+    assert "TensorBoard: " in command.stdout
+
+
+def test_resuming_a_finished_comparison_trains_nothing(runs):
+    *_, second, _, command, resumed = runs
+    assert list(second.results) == ["constant", "cosine"]
+    assert not [line for line in resumed if line.startswith("[")], resumed
+    assert any(line.endswith("all 2 runs already finished.") for line in resumed)
+    assert second.table in command.stdout
 
 
 def read_csv(path):
@@ -67,7 +98,7 @@ def hparams_data(run_dir):
 
 
 def test_each_invocation_has_its_own_directory_and_latest_points_to_the_last(runs):
-    out, first, second, _ = runs
+    out, first, second, *_ = runs
     assert first.directory != second.directory
     assert sorted(os.listdir(out)) == sorted(
         [os.path.basename(first.directory), os.path.basename(second.directory),
@@ -88,7 +119,7 @@ def test_each_invocation_has_its_own_directory_and_latest_points_to_the_last(run
 
 
 def test_experiment_json_records_the_settings_and_versions(runs):
-    _, first, second, _ = runs
+    _, first, second, *_ = runs
     for experiment, seeds in ((first, SEEDS), (second, [0])):
         with open(os.path.join(experiment.directory, "experiment.json")) as file:
             recorded = json.load(file)
@@ -106,13 +137,13 @@ def test_experiment_json_records_the_settings_and_versions(runs):
 def test_runs_in_one_worker_or_two_train_the_same(runs):
     """Seed 0 of constant and cosine trained in both invocations: one worker
     of one thread each time, so the histories are bit for bit the same."""
-    _, first, second, _ = runs
+    _, first, second, *_ = runs
     for name in ("constant", "cosine"):
         assert second.results[name].histories[0] == first.results[name].histories[0]
 
 
 def test_one_tensorboard_run_per_training_run(runs):
-    _, first, _, _ = runs
+    _, first, *_ = runs
     with_events = {
         os.path.relpath(directory, first.directory)
         for directory, _, files in os.walk(first.directory)
@@ -126,7 +157,7 @@ def test_one_tensorboard_run_per_training_run(runs):
 
 @pytest.mark.parametrize("name", list(demo.RUNS))
 def test_every_run_logs_its_schedule_at_every_step(runs, name):
-    _, first, _, _ = runs
+    _, first, *_ = runs
     run = demo.make_run(name, STEPS_PER_EPOCH, EPOCHS)
     expected = run.rates(np.arange(STEPS_PER_EPOCH * EPOCHS))
     # cosine_plateau: with patience 2, two epochs cannot reduce the rate.
@@ -136,7 +167,7 @@ def test_every_run_logs_its_schedule_at_every_step(runs, name):
 
 
 def test_epoch_metrics_are_at_the_step_each_epoch_ended_on(runs):
-    _, first, _, _ = runs
+    _, first, *_ = runs
     result = first.results["one_cycle"]
     events = accumulator(os.path.join(result.run_dirs[1], "train"))
     for tag in ("loss", "accuracy", "val_loss", "val_accuracy"):
@@ -148,7 +179,7 @@ def test_epoch_metrics_are_at_the_step_each_epoch_ended_on(runs):
 
 
 def test_hparams_are_typed_with_the_key_columns_first(runs):
-    _, first, _, _ = runs
+    _, first, *_ = runs
     data = hparams_data(first.results["cosine"].run_dirs[0])
     experiment = data["_hparams_/experiment"].experiment
     # TensorBoard shows the columns marked `differs` first, by name.
@@ -180,7 +211,7 @@ def test_hparams_are_typed_with_the_key_columns_first(runs):
 @pytest.mark.parametrize("name", ["constant", "warmup_cosine_adamw",
                                   "schedule_free_adamw"])
 def test_each_run_has_its_hparams_session_and_metrics(runs, name):
-    _, first, _, _ = runs
+    _, first, *_ = runs
     result, summary = first.results[name], first.summaries[name]
     run = demo.make_run(name, STEPS_PER_EPOCH, EPOCHS)
     for index, seed in enumerate(SEEDS):
@@ -217,7 +248,7 @@ def test_each_run_has_its_hparams_session_and_metrics(runs, name):
 
 
 def test_the_layout_puts_rate_and_validation_accuracy_side_by_side(runs):
-    _, first, _, _ = runs
+    _, first, *_ = runs
     events = accumulator(os.path.join(first.results["linear"].run_dirs[0], "train"))
     (content,) = events.PluginTagToContent("custom_scalars").values()
     tensors = events.Tensors("custom_scalars__config__")
@@ -240,7 +271,7 @@ def _interval(differences):
 
 
 def test_summary_statistics_are_those_of_the_per_seed_histories(runs):
-    _, first, _, _ = runs
+    _, first, *_ = runs
     rows = {row["schedule"]: row for row in read_csv(
         os.path.join(first.directory, "summary.csv"))}
     assert list(rows) == list(demo.RUNS)
@@ -280,7 +311,7 @@ def test_summary_statistics_are_those_of_the_per_seed_histories(runs):
 
 
 def test_epochs_to_baseline_and_speed_up_follow_the_histories(runs):
-    _, first, _, _ = runs
+    _, first, *_ = runs
     per_run = read_csv(os.path.join(first.directory, "runs.csv"))
     assert len(per_run) == len(demo.RUNS) * len(SEEDS)
     base = first.results["constant"].histories
@@ -303,7 +334,7 @@ def test_epochs_to_baseline_and_speed_up_follow_the_histories(runs):
 
 
 def test_no_column_of_the_table_is_empty(runs):
-    _, first, _, printed = runs
+    _, first, _, printed, *_ = runs
     text = open(os.path.join(first.directory, "summary.md")).read()
     table = [line for line in text.splitlines() if line.startswith("| ")]
     header, *body = [
@@ -364,7 +395,7 @@ def test_summarize_a_hand_made_comparison():
 
 
 def test_the_console_shows_progress_the_table_and_a_working_command(runs):
-    _, first, _, printed = runs
+    _, first, _, printed, *_ = runs
     total = len(demo.RUNS) * len(SEEDS)
     progress = [line for line in printed if line.startswith("[")]
     assert [line.split("]")[0] for line in progress] == [
@@ -383,7 +414,7 @@ def test_the_console_shows_progress_the_table_and_a_working_command(runs):
 
 
 def test_the_comparison_figure_is_written(runs):
-    _, first, second, _ = runs
+    _, first, second, *_ = runs
     for experiment, panels in ((first, 16), (second, 4)):
         path = os.path.join(experiment.directory, "comparison.png")
         with open(path, "rb") as file:
