@@ -50,10 +50,12 @@ tensorboard: $(DEMO_STAMP)
 
 # The whole suite on TensorFlow, and the backend-neutral tests on JAX and on
 # torch; all run, and the exit status fails if any failed. Two lanes, one per
-# core: the TensorFlow pass over everything but tests/tool, beside the JAX
-# and torch passes followed by tests/tool on TensorFlow (the command, the
-# demo, the comparison and the examples: trainings in subprocesses). Each
-# pass in its own temporary directory; the second lane's reports follow.
+# core, of about equal length: the TensorFlow pass over everything but
+# LANE_TWO, beside the JAX and torch passes followed by LANE_TWO on
+# TensorFlow (the command, the demo and the comparison: trainings in
+# subprocesses). Each pass in its own temporary directory; the second lane's
+# reports follow.
+LANE_TWO := tests/tool/test_cli.py tests/tool/test_demo.py tests/tool/test_compare.py
 test: $(DEV_STAMP)
 	@others=$$(mktemp -d); status=0; \
 	( for backend in jax torch; do \
@@ -61,14 +63,14 @@ test: $(DEV_STAMP)
 	      --basetemp=$$others/$$backend > $$others/$$backend.log 2>&1; \
 	    echo $$? > $$others/$$backend.status; \
 	  done; \
-	  KERAS_BACKEND=tensorflow $(PY) -m pytest tests/tool \
+	  KERAS_BACKEND=tensorflow $(PY) -m pytest $(LANE_TWO) \
 	    --basetemp=$$others/tool > $$others/tool.log 2>&1; \
 	  echo $$? > $$others/tool.status ) & \
-	KERAS_BACKEND=tensorflow $(PY) -m pytest tests --ignore=tests/tool || status=1; \
+	KERAS_BACKEND=tensorflow $(PY) -m pytest tests $(LANE_TWO:%=--ignore=%) || status=1; \
 	wait; \
 	for pass in jax torch tool; do \
 	  case $$pass in \
-	    tool) echo "== KERAS_BACKEND=tensorflow pytest tests/tool";; \
+	    tool) echo "== KERAS_BACKEND=tensorflow pytest $(LANE_TWO)";; \
 	    *) echo "== KERAS_BACKEND=$$pass pytest tests -m backend_neutral";; \
 	  esac; \
 	  cat $$others/$$pass.log; \
