@@ -11,6 +11,8 @@
 - `backends`: what differs between backends (`STEP_DTYPE`, `as_train_step`,
   `graph_rates`, `fewer_elsewhere`);
 - `tensorboard`: `read_scalars`, TensorBoard's own reader of event files;
+- `command`: the `keras-lr` command, in this process (`run_main`) or in a
+  fresh one (`run_command`);
 - `paths`: `ROOT`, the repository, for subprocesses and files.
 
 Import from the module, e.g. `from tests.support.models import tiny_model`;

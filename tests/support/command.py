@@ -1,6 +1,11 @@
-"""Running the `keras-lr` command in the test's own process."""
+"""Running the `keras-lr` command: in the test's own process, or as the
+real command in a fresh one."""
+
+import subprocess
+import sys
 
 import keras_lr_cli
+from tests.support.paths import ROOT
 
 
 def run_main(argv, capsys):
@@ -11,3 +16,11 @@ def run_main(argv, capsys):
         status = exit.code
     captured = capsys.readouterr()
     return status, captured.out, captured.err
+
+
+def run_command(argv, module="keras_lr_cli", env=None):
+    """The real command in a fresh process, from this source tree."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *argv],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, env=env,
+    )

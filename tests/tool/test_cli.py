@@ -24,16 +24,9 @@ from keras_lr import cli  # noqa: F401 (`run_main` finds Keras started)
 from keras_lr import demo
 from keras_lr import schedules
 from keras_lr.demo import startup
+from tests.support.command import run_command
 from tests.support.command import run_main
 from tests.support.paths import ROOT
-
-
-def run_command(argv, module="keras_lr_cli", env=None):
-    """The real command in a fresh process, from this source tree."""
-    return subprocess.run(
-        [sys.executable, "-m", module, *argv],
-        capture_output=True, text=True, timeout=300, cwd=ROOT, env=env,
-    )
 
 
 def printed_rates(out):

@@ -9,9 +9,8 @@ reads their files back: TensorBoard's event files with TensorBoard's own
 import csv
 import json
 import math
+import collections
 import os
-import subprocess
-import sys
 
 import matplotlib
 import numpy as np
@@ -24,20 +23,25 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 
 from keras_lr import demo
 from keras_lr.comparison import stats
-from tests.support.paths import ROOT
+from tests.support.command import run_command
 
 EPOCHS = 2
 STEPS_PER_EPOCH = 63  # 4,000 images in batches of 64
 SEEDS = [0, 1]
 
 
+Runs = collections.namedtuple(
+    "Runs", ["out", "first", "second", "printed", "command", "resumed"])
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """`(out, first, second, printed lines of the first)`.
+    """`Runs`: `out`, the two invocations, and what each printed.
 
     The second invocation is the real command, at TensorFlow's most
-    talkative log level (`command`); `second` is what resuming it reads back
-    from its files, with nothing left to train.
+    talkative log level (`command`, its completed process); `second` is
+    what resuming it reads back from its files, with nothing left to train
+    (`resumed`, the lines that printed).
     """
     out = tmp_path_factory.mktemp("mnist")
     printed = []
@@ -45,11 +49,9 @@ def runs(tmp_path_factory):
         epochs=EPOCHS, out=str(out), data="subset", seeds=len(SEEDS), quick=True,
         jobs=2, report=printed.append,
     )
-    command = subprocess.run(
-        [sys.executable, "-m", "keras_lr_cli", "demo", "--schedules", "cosine",
-         "--epochs", str(EPOCHS), "--out", str(out), "--data", "subset",
-         "--seeds", "1", "--quick", "--jobs", "1"],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    command = run_command(
+        ["demo", "--schedules", "cosine", "--epochs", str(EPOCHS), "--out", str(out),
+         "--data", "subset", "--seeds", "1", "--quick", "--jobs", "1"],
         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="0", KERAS_BACKEND="tensorflow"),
     )
     resumed = []
@@ -57,18 +59,18 @@ def runs(tmp_path_factory):
         ["cosine"], epochs=EPOCHS, out=str(out), data="subset", seeds=1,
         quick=True, jobs=1, report=resumed.append, resume=True,
     )
-    return out, first, second, printed, command, resumed
+    return Runs(out, first, second, printed, command, resumed)
 
 
 def test_the_command_prints_no_tensorflow_lines(runs):
-    *_, command, _ = runs
+    command = runs.command
     assert command.returncode == 0, command.stderr
     assert command.stderr == ""
     assert "TensorBoard: " in command.stdout
 
 
 def test_resuming_a_finished_comparison_trains_nothing(runs):
-    *_, second, _, command, resumed = runs
+    second, command, resumed = runs.second, runs.command, runs.resumed
     assert list(second.results) == ["constant", "cosine"]
     assert not [line for line in resumed if line.startswith("[")], resumed
     assert any(line.endswith("all 2 runs already finished.") for line in resumed)
