@@ -6,10 +6,10 @@ reads their files back: TensorBoard's event files with TensorBoard's own
 `EventAccumulator`, the tables with `csv`.
 """
 
+import collections
 import csv
 import json
 import math
-import collections
 import os
 
 import matplotlib
