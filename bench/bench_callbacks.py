@@ -20,6 +20,10 @@ is inside the timing.
   planned on the host at its start, applied inside the compiled step)
   against the same `CyclicalLearningRate` passed to the optimizer (the goal:
   at most 1.02x);
+- a `MultiOptimizer` of two groups (the head at 10x the body's
+  `CyclicalLearningRate`, `keras_lr.optimizers.scale_rates`) with the
+  logger writing both groups' rates, against the same optimizer without it
+  (the goal: at most 1.02x);
 - on a small CNN (Conv2D 16 3x3 relu -> max pool -> Dense 10), an epoch
   ending in a `ReduceLROnPlateau` reduction of its schedule against one
   without (the same callback, on a score that improves every epoch): what a
@@ -45,28 +49,9 @@ from bench_schedules import _Runner
 from bench_schedules import paired_rounds
 from bench_schedules import print_paired_table
 import keras
+import keras_lr.optimizers
 from keras_lr import callbacks as C
 from keras_lr import schedules as S
-
-
-class _TimedLogger(C.LearningRateLogger):
-    """The logger, adding up the host time spent in its own hooks.
-
-    On a shared machine the paired ratios carry a few percent of noise; the
-    time inside the hooks is the logger's own cost, measured directly.
-    """
-
-    seconds = 0.0
-
-    def on_train_batch_begin(self, batch, logs=None):
-        start = time.perf_counter()
-        super().on_train_batch_begin(batch, logs)
-        _TimedLogger.seconds += time.perf_counter() - start
-
-    def on_epoch_end(self, epoch, logs=None):
-        start = time.perf_counter()
-        super().on_epoch_end(epoch, logs)
-        _TimedLogger.seconds += time.perf_counter() - start
 
 
 class _WholeEpochTimer(keras.callbacks.Callback):
@@ -97,31 +82,52 @@ def _runner(model, x, y, callbacks):
 
 
 _HOST_SECONDS = {}
+#: The hooks run once per `fit`, outside the epoch timer; the others run
+#: per epoch or per batch.
+_PER_FIT_HOOKS = ("on_train_begin", "on_train_end")
 
 
 def _host_timed(name, callback):
-    """`callback`, adding up the host time spent in its hooks under `name`:
-    its own cost, measured directly (the paired ratios carry the noise of a
-    shared machine)."""
+    """`callback`, adding up the host time spent in its hooks under
+    `(name, per_fit)`: its own cost, measured directly (the paired ratios
+    carry the noise of a shared machine)."""
     for hook in ("on_train_begin", "on_epoch_begin", "on_train_batch_begin",
                  "on_epoch_end", "on_train_end"):
         method = getattr(callback, hook)
+        key = (name, hook in _PER_FIT_HOOKS)
 
-        def timed(*args, _method=method, **kwargs):
+        def timed(*args, _method=method, _key=key, **kwargs):
             start = time.perf_counter()
             try:
                 return _method(*args, **kwargs)
             finally:
-                _HOST_SECONDS[name] = (
-                    _HOST_SECONDS.get(name, 0.0) + time.perf_counter() - start
+                _HOST_SECONDS[_key] = (
+                    _HOST_SECONDS.get(_key, 0.0) + time.perf_counter() - start
                 )
 
         setattr(callback, hook, timed)
     return callback
 
 
+def _logger(name, path):
+    return _host_timed(name, C.LearningRateLogger(path(name), update_freq="step"))
+
+
 def _cyclical():
     return S.CyclicalLearningRate(0.001, 0.1, step_size=400)
+
+
+def _two_groups(learning_rate):
+    """The MNIST-sized model with its output layer at 10x the rate."""
+    model = _model(learning_rate)
+    head = f"{model.name}/{model.layers[-1].name}/.*"
+    model.compile(
+        optimizer=keras_lr.optimizers.scale_rates(
+            model, keras.optimizers.SGD(learning_rate, momentum=0.9), {head: 10.0}
+        ),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    return model
 
 
 def _cnn(learning_rate):
@@ -171,14 +177,14 @@ def configurations(log_dir):
         "no callback (float rate)": (None, 0.05, list),
         "LearningRateLogger(update_freq=\"step\"), float rate": (
             "no callback (float rate)", 0.05,
-            lambda: [_TimedLogger(path("logger_float"))]),
+            lambda: [_logger("logger, float rate", path)]),
         "keras.callbacks.TensorBoard(update_freq=1), float rate": (
             "no callback (float rate)", 0.05,
             lambda: [keras.callbacks.TensorBoard(path("tensorboard"), update_freq=1)]),
         "CyclicalLearningRate in the optimizer": (None, _cyclical(), list),
         "LearningRateLogger(update_freq=\"step\"), CyclicalLearningRate": (
             "CyclicalLearningRate in the optimizer", _cyclical(),
-            lambda: [_TimedLogger(path("logger_cyclical"))]),
+            lambda: [_logger("logger, CyclicalLearningRate", path)]),
         "CyclicLR callback": (
             "CyclicalLearningRate in the optimizer", 0.05,
             lambda: [_host_timed("CyclicLR", C.CyclicLR(0.001, 0.1, step_size=400))]),
@@ -186,6 +192,11 @@ def configurations(log_dir):
             "CyclicalLearningRate in the optimizer", 0.05,
             lambda: [_host_timed("LearningRateScheduler", C.LearningRateScheduler(
                 _cyclical(), unit="step"))]),
+        "MultiOptimizer of two CyclicalLearningRate groups": (
+            None, _cyclical(), list, _two_groups),
+        "LearningRateLogger(update_freq=\"step\"), MultiOptimizer": (
+            "MultiOptimizer of two CyclicalLearningRate groups", _cyclical(),
+            lambda: [_logger("logger, MultiOptimizer", path)], _two_groups),
         "CNN, ReduceLROnPlateau not reducing": (
             None, _cyclical(), _plateau(improving=True), _cnn),
         "CNN, ReduceLROnPlateau reducing at every epoch's end": (
@@ -208,12 +219,10 @@ def measure(rounds, steps, only=None):
                           spec[2]())
             for name, spec in named.items()
         }
-        _TimedLogger.seconds = 0.0
         _HOST_SECONDS.clear()
         references = {name: spec[0] for name, spec in named.items()}
         times, ratios = paired_rounds(references, runners, rounds, steps)
-    logger_steps = 2 * rounds * steps
-    return references, times, ratios, _TimedLogger.seconds / logger_steps
+    return references, times, ratios
 
 
 def main(argv=None):
@@ -222,24 +231,18 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--only", nargs="+", default=None)
     args = parser.parse_args(argv)
-    references, times, ratios, logger_seconds = measure(
-        args.rounds, args.steps, args.only
-    )
+    references, times, ratios = measure(args.rounds, args.steps, args.only)
     print_paired_table(references, times, ratios, args.rounds, args.steps)
-    for name, seconds in _HOST_SECONDS.items():
-        per_step = seconds / ((args.rounds + 1) * args.steps)  # + the compiling epoch
-        print(f"\n{name}'s own host time (its hooks, epoch planning included): "
-              f"{1e6 * per_step:.1f} us per step.")
-    if "no callback (float rate)" not in times:
-        return
-    baseline = statistics.median(times["no callback (float rate)"])
-    print()
-    print(
-        f"LearningRateLogger's own host time: {1e6 * logger_seconds:.1f} us per "
-        f"step ({100 * logger_seconds / baseline:.1f} % of a step without "
-        "callbacks), update_freq=\"step\"."
-    )
-
+    step = times.get("no callback (float rate)")
+    fits = args.rounds + 1  # + the compiling epoch
+    for name in dict.fromkeys(name for name, _ in _HOST_SECONDS):
+        per_step = _HOST_SECONDS.get((name, False), 0.0) / (fits * args.steps)
+        share = (f" ({100 * per_step / statistics.median(step):.1f} % of a step "
+                 "without callbacks)" if step else "")
+        per_fit = _HOST_SECONDS.get((name, True), 0.0) / fits
+        print(f"\n{name}'s own host time: {1e6 * per_step:.1f} us per step in "
+              f"its epoch and batch hooks{share}, and {1e3 * per_fit:.2f} ms per "
+              "`fit` (outside the epoch timer).")
 
 if __name__ == "__main__":
     main()

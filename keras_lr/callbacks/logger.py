@@ -381,10 +381,14 @@ class _EventFile:
     def write_scalars(self, tag, steps, values):
         event = event_pb2.Event(wall_time=time.time())
         scalar = event.summary.value.add(tag=tag)
+        records = []
         for step, value in zip(steps.tolist(), values.tolist()):
             event.step = step
             scalar.simple_value = value
-            self._file.write(event.SerializeToString())
+            records.append(event.SerializeToString())
+        write = self._file.write
+        for record in records:
+            write(record)
         self._file.flush()
 
     def write_summary(self, summary, step):
