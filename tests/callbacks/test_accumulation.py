@@ -12,14 +12,18 @@ from keras_lr.callbacks import CyclicLR
 from keras_lr.callbacks import LearningRateLogger
 from keras_lr.callbacks import LearningRateScheduler
 from keras_lr.callbacks import ReduceLROnPlateau
+from keras_lr.optimizers import groups
+from keras_lr.optimizers import scale_rates
 from tests.callbacks.test_plateau import SCORES
 from tests.support.callbacks import Crash
 from tests.support.callbacks import Script
 from tests.support.callbacks import ScriptedScore
 from tests.support.callbacks import Worse
+from tests.support.models import TracingSGD
 from tests.support.models import accumulating_model
 from tests.support.models import fit
 from tests.support.models import rates_of_updates
+from tests.support.models import transformer_model
 from tests.support.tensorboard import read_scalars
 
 pytestmark = pytest.mark.backend_neutral
@@ -93,6 +97,35 @@ if keras.backend.backend() != "torch":
                                                 unit="step")],
             [], 2, 0.01 * (np.arange(UPDATES) + 1)),
     })
+
+
+# Keras's torch backend refuses steps_per_execution > 1.
+@pytest.mark.parametrize(
+    "steps_per_execution", [1] if keras.backend.backend() == "torch" else [1, 2])
+def test_every_group_of_a_multi_optimizer_under_accumulation(
+    steps_per_execution, data, tmp_path
+):
+    # Each group accumulates its own gradients; the plateau scales every
+    # group's schedule, and the logger writes each group's real updates.
+    model = transformer_model(depth=1)
+    model.compile(
+        scale_rates(model, TracingSGD(COSINE, gradient_accumulation_steps=N),
+                    {"head/.*": 0.5}),
+        loss="mse", steps_per_execution=steps_per_execution,
+    )
+    history = fit(model, data, [Worse(), _plateau(), LearningRateLogger(str(tmp_path))],
+                  epochs=EPOCHS, batch_size=4, shuffle=False)
+    for name, multiplier in {"default": 1.0, "head/.*": 0.5}.items():
+        group = groups(model.optimizer)[name]
+        assert int(keras.ops.convert_to_numpy(group.iterations)) == UPDATES
+        used = rates_of_updates(model, UPDATES, optimizer=group)
+        np.testing.assert_allclose(
+            used, multiplier * COSINE.numpy(AT_UPDATES) * PLATEAU_SCALE, rtol=1e-6)
+        steps, values = read_scalars(str(tmp_path), tag=f"learning_rate/{name}")
+        np.testing.assert_array_equal(steps, np.arange(UPDATES))
+        np.testing.assert_allclose(values, used, rtol=1e-6)
+        np.testing.assert_allclose(history.history[f"learning_rate/{name}"],
+                                   used[LAST_UPDATE_OF_EPOCH], rtol=1e-6)
 
 
 @pytest.mark.parametrize("case", list(CASES))

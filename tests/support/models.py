@@ -135,18 +135,21 @@ def rates_used(model, steps):
     return trace[:steps].astype(np.float64)
 
 
-def rates_of_updates(model, updates, trace=None):
+def rates_of_updates(model, updates, trace=None, optimizer=None):
     """The rates the real updates `0 .. updates - 1` used, under accumulation.
 
     `TracingSGD` writes at the batch count, and only real updates write
     (TensorFlow and torch skip the update step in between; JAX computes it
     and discards its variables, the trace included): update `k` is at
     `k * n + n - 1`. Checks that nothing else was written. `trace`: a copy
-    taken earlier, instead of the optimizer's trace now.
+    taken earlier, instead of the optimizer's trace now. `optimizer`: the
+    `TracingSGD` to read (a group of a `MultiOptimizer`) instead of the
+    model's.
     """
-    n = model.optimizer.gradient_accumulation_steps
+    optimizer = optimizer or model.optimizer
+    n = optimizer.gradient_accumulation_steps
     if trace is None:
-        trace = ops.convert_to_numpy(model.optimizer.trace)
+        trace = ops.convert_to_numpy(optimizer.trace)
     trace = np.asarray(trace, dtype=np.float64)
     at_updates = np.zeros(TRACE_LENGTH, dtype=bool)
     at_updates[n - 1 : updates * n : n] = True
