@@ -287,7 +287,7 @@ def _check_plot(args):
     args.identifier, args.kwargs = args.schedule, kwargs
 
 
-def _check_compare(args):
+def _check_peaks(args):
     """`--peaks N` (a grid of N factors) or `--peaks F F ...` (the factors)."""
     if args.peaks is None:
         return
@@ -362,8 +362,8 @@ def check(args):
         _check_plot(args)
     elif args.command == "find":
         _check_find(args)
-    if args.command == "compare":
-        _check_compare(args)
+    if args.command in ("demo", "compare"):
+        _check_peaks(args)
     if args.command in ("demo", "compare"):
         _check_directory(args.out)
     elif getattr(args, "out", None) is not None:
@@ -473,6 +473,45 @@ def build_parser():
     return parser
 
 
+def _add_training_arguments(parser, what, epochs=None, seeds=None):
+    """The options `keras-lr compare` and `keras-lr demo` share: how long
+    and with which seeds each `what` trains, peaks, resume, jobs, verbose.
+    An `epochs` or `seeds` left None is the demo's own (the option's value
+    stays None)."""
+    parser.add_argument(
+        "--epochs", type=_whole_number(1, MAX_DEMO_EPOCHS), default=epochs,
+        help=f"epochs per {what}, at most {MAX_DEMO_EPOCHS:,} (default: "
+        + ("%(default)s)" if epochs else "the demo's, fewer with --quick)"),
+    )
+    parser.add_argument(
+        "--seeds", type=_whole_number(1, MAX_DEMO_SEEDS), default=seeds,
+        help="seeds per run, each its own initial weights and batch order, "
+        f"at most {MAX_DEMO_SEEDS} (default: "
+        + ("%(default)s)" if seeds else "the demo's)"),
+    )
+    parser.add_argument("--seed", type=_seed, default=0,
+                        help=f"the first seed, 0 to {MAX_SEED} (default: %(default)s)")
+    parser.add_argument(
+        "--peaks", type=_peaks, nargs="+", default=None, metavar="N_OR_FACTOR",
+        help="a grid of peak rates per run: N factors on a log scale over a "
+        "decade (3: x0.316, x1, x3.16), or the factors; the best with the "
+        "first seed is kept for every seed",
+    )
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="continue the comparison in --out (or --out/latest): keep its "
+        "finished runs, train the missing and failed ones",
+    )
+    parser.add_argument(
+        "--jobs", type=_whole_number(1, MAX_DEMO_JOBS), default=None,
+        help="trainings at once, one process each (default: one per core, at "
+        "most 4" + ("; with --engine ray: as many as the cluster holds)"
+                    if what == "training" else ")"),
+    )
+    parser.add_argument("--verbose", action="store_true",
+                        help=f"also a line per epoch of every {what}")
+
+
 def _add_compare_arguments(parser):
     """The options of `keras-lr compare` (`keras_lr.cli` runs them)."""
     parser.add_argument(
@@ -491,27 +530,7 @@ def _add_compare_arguments(parser):
         "module:name of a keras_lr.comparison.Run or a list of them "
         "(default: cosine one_cycle); the constant baseline always trains",
     )
-    parser.add_argument(
-        "--epochs", type=_whole_number(1, MAX_DEMO_EPOCHS), default=10,
-        help=f"epochs per training, at most {MAX_DEMO_EPOCHS:,} (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--seeds", type=_whole_number(1, MAX_DEMO_SEEDS), default=3,
-        help=f"seeds per run, at most {MAX_DEMO_SEEDS} (default: %(default)s)",
-    )
-    parser.add_argument("--seed", type=_seed, default=0,
-                        help=f"the first seed, 0 to {MAX_SEED} (default: %(default)s)")
-    parser.add_argument(
-        "--peaks", type=_peaks, nargs="+", default=None, metavar="N_OR_FACTOR",
-        help="a grid of peak rates per run: N factors on a log scale over a "
-        "decade (3: x0.316, x1, x3.16), or the factors; the best with the "
-        "first seed is kept for every seed",
-    )
-    parser.add_argument(
-        "--resume", action="store_true",
-        help="continue the comparison in --out (or --out/latest): keep its "
-        "finished runs, train the missing and failed ones",
-    )
+    _add_training_arguments(parser, "training", epochs=10, seeds=3)
     parser.add_argument(
         "--out", default=os.path.join("runs", "compare"),
         help="where each invocation writes a new directory, and `latest` "
@@ -524,11 +543,6 @@ def _add_compare_arguments(parser):
     parser.add_argument(
         "--validation-split", type=_positive_float, default=0.2,
         help="held out of (x, y) data (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--jobs", type=_whole_number(1, MAX_DEMO_JOBS), default=None,
-        help="trainings at once, one process each (default: one per core, at "
-        "most 4; with --engine ray: as many as the cluster holds)",
     )
     parser.add_argument(
         "--engine", choices=("auto", "processes", "inline", "ray"), default="auto",
@@ -546,23 +560,16 @@ def _add_compare_arguments(parser):
         help="with --engine ray: the GPUs each training asks for, e.g. 1 or "
         "0.5 (default: %(default)s)",
     )
-    parser.add_argument("--verbose", action="store_true",
-                        help="also a line per epoch of every training")
 
 
 def _add_demo_arguments(parser):
-    """The options of `keras-lr demo` (`keras_lr.demo.run_from_arguments`
+    """The options of `keras-lr demo` (`keras_lr.demo.plan_from_arguments`
     reads them). An option left out is None where its default is the
     demo's own."""
     parser.add_argument(
         "--schedules", type=_names, nargs="+", default=None, metavar="NAME",
         help="runs to compare, space or comma separated (default: every run "
         "of keras_lr.demo.RUNS; a wrong name gets the list)",
-    )
-    parser.add_argument(
-        "--epochs", type=_whole_number(1, MAX_DEMO_EPOCHS), default=None,
-        help=f"epochs per run, at most {MAX_DEMO_EPOCHS:,} (default: the "
-        "demo's, fewer with --quick)",
     )
     parser.add_argument(
         "--out", default=os.path.join("runs", "mnist"),
@@ -579,26 +586,10 @@ def _add_demo_arguments(parser):
         help="Dense 128 -> 10, or a small CNN (default: %(default)s)",
     )
     parser.add_argument(
-        "--seeds", type=_whole_number(1, MAX_DEMO_SEEDS), default=None,
-        help="seeds per schedule, each its own initial weights and batch "
-        f"order, at most {MAX_DEMO_SEEDS} (default: the demo's)",
-    )
-    parser.add_argument("--seed", type=_seed, default=0,
-                        help=f"the first seed, 0 to {MAX_SEED} (default: "
-                        "%(default)s)")
-    parser.add_argument(
-        "--jobs", type=_whole_number(1, MAX_DEMO_JOBS), default=None,
-        help="runs trained at once, one process each (default: one per "
-        "core, at most 4)",
-    )
-    parser.add_argument(
         "--quick", action="store_true",
         help="a few epochs on a sample of the images: a smoke test",
     )
-    parser.add_argument(
-        "--verbose", action="store_true",
-        help="also a line per epoch of every run",
-    )
+    _add_training_arguments(parser, "run")
 
 
 class _Version(argparse.Action):

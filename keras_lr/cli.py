@@ -237,10 +237,12 @@ def _demo(args):
             f"seed, {largest}"
         )
     try:
-        demo.run_from_arguments(args)
+        plan = demo.plan_from_arguments(args)
     except demo.DataUnavailable as error:
         raise CommandFailed(error) from None
-    return 0
+    except (ValueError, TypeError) as error:  # e.g. --resume with other settings
+        raise UsageError(error) from None
+    return _execute(plan)
 
 
 def _resolve(reference, option):
@@ -326,6 +328,13 @@ def _compare(args):
         )
     except (ValueError, TypeError, ImportError) as error:
         raise UsageError(error) from None
+    return _execute(plan)
+
+
+def _execute(plan):
+    """Train a prepared comparison (`demo`'s or `compare`'s)."""
+    from keras_lr.comparison import experiment
+
     try:
         experiment.execute(plan)
     except RuntimeError as error:  # the baseline failed with every seed

@@ -18,6 +18,8 @@ Each invocation writes a new experiment directory,
     keras-lr demo                      # every schedule, 3 seeds, 20 epochs
     keras-lr demo --quick              # a smoke test, under a minute
     keras-lr demo --schedules cosine one_cycle --epochs 30 --model cnn
+    keras-lr demo --peaks 3            # each schedule at its best of 3 peaks
+    keras-lr demo --resume             # finish the last one (Ctrl-C, kill -9)
 
 `load_mnist` is public: the examples load their data with it.
 """
@@ -29,6 +31,7 @@ from keras_lr.demo.experiment import DEFAULT_SEEDS
 from keras_lr.demo.experiment import QUICK_EPOCHS
 from keras_lr.demo.experiment import Experiment
 from keras_lr.demo.experiment import compare
+from keras_lr.demo.experiment import plan
 from keras_lr.demo.data import QUICK_TRAIN
 from keras_lr.demo.runs import BASELINE
 from keras_lr.demo.runs import RUNS
@@ -37,8 +40,9 @@ from keras_lr.demo.runs import make_run
 from keras_lr.comparison.tensorboard import read_scalars
 
 
-def run_from_arguments(args):
-    """Run `compare` from `keras-lr demo`'s parsed options; returns the `Experiment`.
+def plan_from_arguments(args):
+    """`plan` from `keras-lr demo`'s parsed options, for
+    `keras_lr.comparison.experiment.execute`.
 
     The options left out (None) take the demo's defaults: every run of
     `RUNS`, `DEFAULT_EPOCHS` (`QUICK_EPOCHS` with `quick`), `DEFAULT_SEEDS`.
@@ -48,11 +52,10 @@ def run_from_arguments(args):
     )
     epochs = args.epochs or (QUICK_EPOCHS if args.quick else DEFAULT_EPOCHS)
     seeds = DEFAULT_SEEDS if args.seeds is None else args.seeds
-    return compare(
+    return plan(
         names, epochs, args.out, args.data, args.model, seeds, args.seed,
-        args.quick, args.jobs, args.verbose,
+        args.quick, args.jobs, args.verbose, peaks=args.peaks, resume=args.resume,
     )
-
 
 
 __all__ = [
@@ -69,5 +72,6 @@ __all__ = [
     "load_mnist",
     "make_run",
     "read_scalars",
-    "run_from_arguments",
+    "plan",
+    "plan_from_arguments",
 ]

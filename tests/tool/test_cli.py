@@ -42,28 +42,34 @@ def printed_rates(out):
 # --- the demo's options ----------------------------------------------------------
 
 
-def test_every_demo_option_reaches_compare(monkeypatch):
-    # Every option reaches `compare`, by position, with its parsed value.
+def test_every_demo_option_reaches_the_plan(monkeypatch):
+    # Every option reaches the demo's `plan` with its parsed value.
     received = []
     monkeypatch.setattr(
-        "keras_lr.demo.compare", lambda *args: received.append(args)
+        "keras_lr.demo.plan", lambda *args, **kwargs: received.append((args, kwargs))
     )
     parser = argparse.ArgumentParser()
     keras_lr_cli._add_demo_arguments(parser)
-    demo.run_from_arguments(parser.parse_args([
+    args = parser.parse_args([
         "--schedules", "cosine,constant", "linear", "--epochs", "7", "--out", "o",
         "--data", "subset", "--model", "cnn", "--seeds", "4", "--seed", "9",
-        "--jobs", "3", "--quick", "--verbose",
-    ]))
+        "--jobs", "3", "--quick", "--verbose", "--peaks", "0.5", "2", "--resume",
+    ])
+    keras_lr_cli._check_peaks(args)
+    demo.plan_from_arguments(args)
     assert received == [(
-        ["cosine", "constant", "linear"], 7, "o", "subset", "cnn", 4, 9, True, 3,
-        True,
+        (["cosine", "constant", "linear"], 7, "o", "subset", "cnn", 4, 9, True, 3,
+         True),
+        {"peaks": [0.5, 2.0], "resume": True},
     )]
     received.clear()
-    demo.run_from_arguments(parser.parse_args(["--quick"]))
+    args = parser.parse_args(["--quick", "--peaks", "3"])
+    keras_lr_cli._check_peaks(args)
+    demo.plan_from_arguments(args)
     assert received == [(
-        list(demo.RUNS), demo.QUICK_EPOCHS, os.path.join("runs", "mnist"), "auto",
-        "mlp", demo.DEFAULT_SEEDS, 0, True, None, False,
+        (list(demo.RUNS), demo.QUICK_EPOCHS, os.path.join("runs", "mnist"), "auto",
+         "mlp", demo.DEFAULT_SEEDS, 0, True, None, False),
+        {"peaks": 3, "resume": False},
     )]
 
 

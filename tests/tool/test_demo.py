@@ -21,9 +21,11 @@ from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.hparams import api_pb2
 from tensorboard.plugins.hparams import plugin_data_pb2
 
+from keras_lr import cli  # noqa: F401 (`run_main` finds Keras started)
 from keras_lr import demo
 from keras_lr.comparison import stats
 from tests.support.command import run_command
+from tests.support.command import run_main
 
 EPOCHS = 2
 STEPS_PER_EPOCH = 63  # 4,000 images in batches of 64
@@ -75,6 +77,24 @@ def test_resuming_a_finished_comparison_trains_nothing(runs):
     assert not [line for line in resumed if line.startswith("[")], resumed
     assert any(line.endswith("all 2 runs already finished.") for line in resumed)
     assert second.table in command.stdout
+
+
+def test_the_command_resumes_and_refuses_other_settings(runs, capsys):
+    # `keras-lr demo --resume` with the settings of the last demo: nothing
+    # left to train, the same table; with other settings: one line, exit 2.
+    arguments = ["demo", "--schedules", "cosine", "--out", str(runs.out),
+                 "--data", "subset", "--seeds", "1", "--quick", "--jobs", "1",
+                 "--resume"]
+    status, out, err = run_main([*arguments, "--epochs", str(EPOCHS)], capsys)
+    assert (status, err) == (0, "")
+    assert "all 2 runs already finished." in out
+    assert not [line for line in out.splitlines() if line.startswith("[")]
+    assert runs.second.table in out
+    status, out, err = run_main([*arguments, "--epochs", str(EPOCHS + 1)], capsys)
+    assert status == 2
+    assert err.startswith("keras-lr demo: error: Argument `resume`: ")
+    assert f"epochs={EPOCHS}, not {EPOCHS + 1}" in err
+    assert len(err.splitlines()) == 1
 
 
 def read_csv(path):
