@@ -516,14 +516,17 @@ def _train(plan, tasks, phase, clock):
                     f"finished in {plan.directory}; training the other {len(missing)}.")
     elif records:
         plan.report(f"{phase}: all {len(tasks)} runs already finished.")
+    # Runs finished before count as done, but not in the mean time per run.
+    clock["done"] += len(records)
     for trained in clock["train_all"](missing):
         record, task = trained.record, trained.task
         # The runs left, `at_once` at a time, each as long as the mean so
         # far (the workers' start-up is behind us).
         clock["seconds"] += record["wall_time_s"]
+        clock["trained"] += 1
         clock["done"] += 1
         left_runs = clock["total"] - clock["done"]
-        left = (clock["seconds"] / clock["done"]
+        left = (clock["seconds"] / clock["trained"]
                 * math.ceil(left_runs / clock["at_once"]))
         if trained.failed:
             what = f"FAILED: {record['error']}"
@@ -592,7 +595,7 @@ def _execute(plan, train_all, at_once, where):
            if search else "")
         + f" = {_count(total, 'training')}, {where}, into {directory}"
     )
-    clock = {"seconds": 0.0, "done": 0, "total": total, "at_once": at_once,
+    clock = {"seconds": 0.0, "done": 0, "trained": 0, "total": total, "at_once": at_once,
              "train_all": train_all}
     searched = _train(plan, search_tasks, "Peak search", clock) if search else {}
     chosen, peak_search = {}, {}

@@ -350,9 +350,13 @@ def test_ray_resumes_the_missing_and_failed_runs_only(on_ray, tmp_path):
                           directory, engine="ray", resume=True, report=printed.append)
     assert os.path.realpath(resumed.directory) == os.path.realpath(directory)
     assert any("Runs: 3 of 6 runs already finished" in line for line in printed)
+    progress = [line for line in printed if line.startswith("[")]
     trained = sorted(re.match(r"\[\d/6\] (\S+) +seed (\d)", line).groups()
-                     for line in printed if line.startswith("["))
+                     for line in progress)
     assert trained == [("broken", "0"), ("broken", "1"), ("cosine", "1")]
+    # Counted on from the 3 finished before: the last line is [6/6].
+    assert [line[:5] for line in progress] == ["[4/6]", "[5/6]", "[6/6]"]
+    assert "left" not in progress[-1]
     for folder, text in kept.items():
         assert (directory / folder / "history.json").read_bytes() == text
     assert resumed.results["cosine"].histories == result.results["cosine"].histories
@@ -441,7 +445,8 @@ def test_resume_after_kill_9_keeps_the_finished_runs(tmp_path):
     for folder, text in kept.items():  # untouched
         assert open(os.path.join(folder, "history.json")).read() == text
     trained = [line for line in printed if line.startswith("[")]
-    assert len(trained) == 4 - len(finished)
+    assert [line[:5] for line in trained] == [
+        f"[{k}/4]" for k in range(len(finished) + 1, 5)]
     assert any(f"{len(finished)} of 4 runs already finished" in line for line in printed)
     assert [row["status"] for row in result.runs] == ["ok"] * 4
     # A killed run left no half files behind: its folder was started again.
