@@ -17,7 +17,6 @@ from keras_lr import schedules
 from tests.schedules.cases import SCHEDULES
 from tests.support.backends import STEP_DTYPE
 from tests.support.backends import as_train_step
-from tests.support.backends import fewer_elsewhere
 from tests.support.models import summed_rates
 from tests.support.models import summing_model
 
@@ -123,47 +122,60 @@ def _fit(model, steps):
 
 
 # Every case fits on TensorFlow, compiled as Keras compiles by default (a
-# graph here; XLA where a GPU is found); under XLA, and on JAX and torch,
-# every 8th case. The formula itself runs compiled (XLA, `jax.jit`, torch)
-# for every case in `test_host_matches_compiled_graph`; what a fit adds, the
-# optimizer's step feeding the schedule and the `.keras` round trip, is the
-# same code for every schedule.
+# graph here; XLA where a GPU is found), and every 8th case (`SPREAD`) also
+# under XLA, on JAX and on torch, and through a `.keras` file. The formula
+# itself runs compiled (XLA, `jax.jit`, torch) for every case in
+# `test_host_matches_compiled_graph`, and every class round-trips through
+# Keras's serialization in `test_serialize_and_get_round_trip`; what a fit
+# adds, the optimizer's step feeding the schedule, and what a `.keras` file
+# adds, the optimizer's state around the schedule, is the same code for
+# every schedule.
 SPREAD = CASES[::8]
-FITS = [pytest.param(name, "auto", id=name) for name in fewer_elsewhere(
-    SPREAD + [name for name in CASES if name not in SPREAD], kept=len(SPREAD))]
+SAVED = [pytest.param(name, "auto", id=name) for name in SPREAD]
 if keras.backend.backend() == "tensorflow":
-    FITS += [pytest.param(name, True, id=f"{name}-xla") for name in SPREAD]
+    SAVED += [pytest.param(name, True, id=f"{name}-xla") for name in SPREAD]
+START, FIRST, SECOND = 45, 12, 9
 
 
-@on_every_backend
-@pytest.mark.parametrize("name, jit_compile", FITS)
-def test_fit_uses_every_step_rate_and_survives_save_load(name, jit_compile, tmp_path):
-    """Each update s uses numpy(s); a .keras file continues at the same rate."""
+def _fitted(name, jit_compile):
+    """`SCHEDULES[name]` in a `summing_model` fitted `FIRST` steps from
+    `START`, each update checked against `numpy(s)`."""
     schedule = SCHEDULES[name]()
-    start, first, second = 45, 12, 9
     model = summing_model(schedule, jit_compile=jit_compile)
     model.optimizer.build(model.trainable_variables)
-    model.optimizer.iterations.assign(start)
-    _fit(model, first)
-    expected = schedule.numpy(np.arange(start, start + first)).sum()
+    model.optimizer.iterations.assign(START)
+    _fit(model, FIRST)
+    expected = schedule.numpy(np.arange(START, START + FIRST)).sum()
     np.testing.assert_allclose(summed_rates(model), expected, rtol=1e-5, atol=1e-9)
     np.testing.assert_allclose(
         float(model.optimizer.learning_rate),
-        schedule.numpy(start + first),
+        schedule.numpy(START + FIRST),
         rtol=1e-6,
         atol=FLOAT32_TINY,
     )
+    return schedule, model
 
+
+@pytest.mark.parametrize("name", [name for name in CASES if name not in SPREAD])
+def test_fit_uses_every_step_rate(name):
+    """Each update s uses numpy(s) (`SPREAD` fits in the next test)."""
+    _fitted(name, "auto")
+
+
+@on_every_backend
+@pytest.mark.parametrize("name, jit_compile", SAVED)
+def test_fit_uses_every_step_rate_and_a_keras_file_continues(name, jit_compile, tmp_path):
+    schedule, model = _fitted(name, jit_compile)
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.models.load_model(path, safe_mode=True)
     loaded_schedule = loaded.optimizer._learning_rate
     assert type(loaded_schedule) is type(schedule)
     assert loaded_schedule == schedule
-    assert int(loaded.optimizer.iterations) == start + first
+    assert int(loaded.optimizer.iterations) == START + FIRST
     before = summed_rates(loaded)
-    _fit(loaded, second)
-    steps = np.arange(start + first, start + first + second)
+    _fit(loaded, SECOND)
+    steps = np.arange(START + FIRST, START + FIRST + SECOND)
     np.testing.assert_allclose(
         summed_rates(loaded) - before, schedule.numpy(steps).sum(), rtol=1e-4, atol=1e-9
     )
