@@ -244,7 +244,8 @@ class PatienceMonitor(keras.callbacks.Callback):
         if self._direction is None:
             self._direction = self.mode
             if self.mode == "auto":
-                self._direction = _metric_direction(self.model, self.monitor)
+                self._direction = _metric_direction(
+                    self.model, self.monitor, type(self).__name__)
         return self._direction
 
     def _warn_once(self, kind, message, stacklevel=3):
@@ -255,8 +256,9 @@ class PatienceMonitor(keras.callbacks.Callback):
             warnings.warn(message, stacklevel=stacklevel)
 
 
-def _metric_direction(model, monitor):
-    """"min" for a loss, else the direction the compiled metric declares."""
+def _metric_direction(model, monitor, callback):
+    """"min" for a loss, else the direction the compiled metric declares;
+    `callback` (its class name) is named in the error."""
     name = monitor.removeprefix("val_")
     if name == "loss" or name.endswith("_loss"):
         return "min"
@@ -265,7 +267,7 @@ def _metric_direction(model, monitor):
         if metric.name == name and direction is not None:
             return "max" if direction == "up" else "min"
     raise ValueError(
-        f"ReduceLROnPlateau cannot tell whether `{monitor}` should go up or "
+        f"{callback} cannot tell whether `{monitor}` should go up or "
         'down. Pass mode="min" or mode="max". Received: '
         f'monitor={monitor!r}, mode="auto"'
     )

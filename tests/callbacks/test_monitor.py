@@ -198,3 +198,20 @@ def test_a_backup_of_the_old_release_resumes_exactly(tmp_path):
     # Resumed after epoch 2, at scale 0.25 with the cooldown from step 8.
     np.testing.assert_allclose(weights, expected[3:], rtol=1e-6)
     assert len(compiles) == 1
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ReduceLROnPlateau("score"),
+    lambda: CooldownOnTrigger(4, monitor="score"),
+], ids=["ReduceLROnPlateau", "CooldownOnTrigger"])
+def test_auto_mode_on_a_metric_of_no_direction_names_the_callback(make, data):
+    # "score" comes from another callback, not a compiled metric: neither
+    # callback can tell its direction, and each says so in its own name.
+    callback = make()
+    model = dense_model(TracingSGD(S.CosineAnnealing(0.1, 40)))
+    with pytest.raises(ValueError, match=(
+        f"^{type(callback).__name__} cannot tell whether `score` should go up "
+        'or down. Pass mode="min" or mode="max". Received: '
+        "monitor='score', mode=\"auto\"$"
+    )):
+        fit(model, data, [Feed([1.0, 1.0]), callback], epochs=2)
