@@ -315,7 +315,7 @@ class CooldownOnTrigger(PatienceMonitor):
         self.mode = _validation.check_choice("mode", mode, ("auto", "min", "max"))
         self.min_delta = _validation.check_number("min_delta", min_delta, minimum=0.0)
         self.stop_training = _validation.check_bool("stop_training", stop_training)
-        if not isinstance(verbose, numbers.Integral) or isinstance(verbose, bool):
+        if not isinstance(verbose, numbers.Integral):
             raise TypeError(
                 f"Argument `verbose` must be an integer. Received: verbose={verbose!r}"
             )

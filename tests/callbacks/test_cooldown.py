@@ -251,6 +251,16 @@ def test_bad_arguments_are_refused_by_name(kwargs, name, error):
         keras_lr.callbacks.CooldownOnTrigger(**kwargs)
 
 
+@pytest.mark.parametrize("make", [
+    lambda verbose: keras_lr.callbacks.CooldownOnTrigger(5, verbose=verbose),
+    lambda verbose: keras_lr.callbacks.ReduceLROnPlateau(verbose=verbose),
+], ids=["CooldownOnTrigger", "ReduceLROnPlateau"])
+def test_verbose_true_is_verbose_1_as_in_keras(make):
+    # Keras's callbacks (and `fit`) take `verbose=True`; so do both of ours.
+    assert make(True).verbose == 1
+    assert make(False).verbose == 0
+
+
 def test_config_round_trip():
     cooldown = keras_lr.callbacks.CooldownOnTrigger(
         500, shape="cosine", min_learning_rate=1e-5, start_epoch=7,
