@@ -33,7 +33,7 @@ is inside the timing.
 one of the TEXTs, quotes ignored (`--only CyclicLR unit=step`), and their
 references.
 
-Prints a Markdown table with the machine and date, for the README.
+Prints a Markdown table with the machine and date, for docs/pages/benchmarks.md.
 """
 
 import argparse

@@ -17,7 +17,7 @@ in one process. The figure is the median of the per-round ratios minus 1
 - `LearningRateLogger` writing the rate, the momentum and the weight decay
   of every step, against the scheduled optimizer without it.
 
-Prints a Markdown table with the machine and date, for the README.
+Prints a Markdown table with the machine and date, for docs/pages/benchmarks.md.
 """
 
 import argparse

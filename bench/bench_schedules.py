@@ -14,7 +14,7 @@ back to back, in alternating order, `--rounds` times in one process; the
 figure is the median of the per-round ratios, so that a machine busy with
 other work slows both alike. The budget is 3x.
 
-Prints two Markdown tables with the machine and date, for the README.
+Prints two Markdown tables with the machine and date, for docs/pages/benchmarks.md.
 `--numpy-only` times only `numpy()`.
 """
 

@@ -18,8 +18,8 @@ along x and 2 along y, so a rate above 2 / 2 = 1 makes y grow
 
 The rates are the schedules' `numpy()`, the values an optimizer would use.
 
-    python examples/convex_bowl.py --out docs/figures          # convex_bowl.png
-    python examples/convex_bowl.py --out docs/figures --fair   # convex_bowl_fair.png
+    python examples/convex_bowl.py --out docs/pages/figures          # convex_bowl.png
+    python examples/convex_bowl.py --out docs/pages/figures --fair   # convex_bowl_fair.png
 """
 
 import argparse

@@ -9,7 +9,7 @@ Keras 3.15's TensorFlow and torch updates recover the previous x from z
 after updating z in place (`momentum.value` is the variable itself on those
 backends; JAX's is the old array): the replay does the same there, so this
 file fails on TensorFlow and torch once Keras fixes it (then drop `ALIASED`
-and the README's note). On TensorFlow the replay holds only because the callback
+and the note in docs/pages/limits.md). On TensorFlow the replay holds only because the callback
 builds the optimizer eagerly (Keras builds it inside the traced step, where
 z's initialisation to the weights is lost).
 """

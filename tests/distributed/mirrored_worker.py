@@ -100,7 +100,7 @@ for name, (rate, before, after) in SCENARIOS.items():
 
 # Keras's gradient accumulation does not run under the strategy: its update
 # is a `cond` around the gradients' all-reduce (a `merge_call`), which
-# TensorFlow refuses. The README states this limit; this records it.
+# TensorFlow refuses. docs/pages/limits.md states this limit; this records it.
 model = make_model(lambda: TracingSGD(0.1, gradient_accumulation_steps=2))
 try:
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)

@@ -72,7 +72,7 @@ def test_rates_applied_and_logged_by_one_writer(scenario, mirrored_run):
 
 
 def test_keras_gradient_accumulation_is_refused_under_the_strategy(mirrored_run):
-    """The limit the README states (a TensorFlow limit, not keras_lr's)."""
+    """The limit docs/pages/limits.md states (a TensorFlow limit, not keras_lr's)."""
     _, result = mirrored_run
     assert "merge_call" in result["accumulation_error"]
 

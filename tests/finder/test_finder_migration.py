@@ -1,5 +1,5 @@
 """Migrating from keras_lr_finder (surmenok/keras_lr_finder, `LRFinder`):
-the README's table, line by line, against that package's published
+the table of docs/pages/migrating/keras-lr-finder.md, line by line, against that package's published
 algorithm (its `lr_finder.py`), written out here."""
 
 import keras
@@ -80,7 +80,7 @@ def test_get_best_lr_as_one_line_and_suggestion_is_another_rule():
     # keras_lr_finder's get_best_lr(sma=5, n_skip_beginning=10, n_skip_end=5):
     derivatives = lr_finder_derivatives(list(losses), sma)
     theirs = rates[skip_begin:-skip_end][np.argmin(derivatives[skip_begin:-skip_end])]
-    # The README's line, on the result's arrays:
+    # The migration table's line, on the result's arrays:
     d = np.r_[np.zeros(sma), (result.losses[sma:] - result.losses[:-sma]) / sma]
     ours = result.learning_rates[skip_begin:-skip_end][
         np.argmin(d[skip_begin:-skip_end])]

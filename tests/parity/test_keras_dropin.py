@@ -160,7 +160,8 @@ def _restarts(first_decay_steps, t_mul, last):
 
 
 def _documented_differences(name, theirs, expected):
-    """Keras's values with the README's documented differences applied.
+    """Keras's values with the differences documented in
+    docs/pages/migrating/keras.md applied.
 
     `CosineDecayRestarts`: Keras finds the cycle with a logarithm, which at
     some restarts rounds down even in float64; there Keras gives the end of
@@ -232,8 +233,8 @@ def test_graph_equals_host_for_any_keras_argument_list(name, data):
 
 @pytest.mark.skipif(not TENSORFLOW, reason="Keras's tf.function behaviour")
 def test_keras_staircase_in_a_tf_function_can_switch_late_ours_does_not():
-    """The README's example: a documented difference, checked so that the
-    README changes if TensorFlow stops rewriting the division."""
+    """The example of docs/pages/migrating/keras.md: a documented difference,
+    checked so that the page changes if TensorFlow stops rewriting the division."""
     import tensorflow as tf
 
     theirs = K.InverseTimeDecay(np.float64(1.0), 1869, np.float64(1.0), staircase=True)
@@ -246,7 +247,7 @@ def test_keras_staircase_in_a_tf_function_can_switch_late_ours_does_not():
 
 @pytest.mark.skipif(not TENSORFLOW, reason="Keras's tf.function behaviour")
 def test_keras_restarts_in_a_tf_function_round_down_ours_restart():
-    """The README's example: with t_mul=2 and first_decay_steps=1, Keras's
+    """The example of docs/pages/migrating/keras.md: with t_mul=2 and first_decay_steps=1, Keras's
     logarithm in a `tf.function` (as in a train step) misses the restarts at
     steps 7, 63, 127, 4095 and 8191 even in float64 (TensorFlow divides by
     log(t_mul) as a multiplication by its reciprocal); keras_lr restarts

@@ -61,7 +61,7 @@ def test_keras_piecewise_constant_decay_boundary_values_int64():
 def test_keras_piecewise_values_through_piecewise_constant_one_step_earlier():
     # PiecewiseConstantDecayTest.test_piecewise_values and
     # .test_boundary_values through keras_lr's own PiecewiseConstant.
-    # Documented difference (README; PiecewiseConstant's docstring): a
+    # Documented difference (docs/pages/schedules.md; PiecewiseConstant's docstring): a
     # boundary is the first step of the next value, so keras_lr switches at
     # the boundary step, where Keras still gives the earlier value.
     schedule = S.PiecewiseConstant([100, 110, 120], [1.0, 0.1, 0.01, 0.001])
@@ -272,7 +272,7 @@ def test_keras_config_cosine_decay_restarts_growing_restarts():
     # m_mul=4.0 (each restart's peak 4x the previous). keras_lr's drop-in
     # accepts it as Keras does, with Keras's config, and equals Keras's
     # rates until they leave float32's range, where keras_lr's stop at
-    # float32's largest number (README, migrating from Keras) and Keras's
+    # float32's largest number (docs/pages/migrating/keras.md) and Keras's
     # become inf.
     kwargs = dict(
         initial_learning_rate=0.05, first_decay_steps=10, alpha=0.1,

@@ -35,7 +35,7 @@ TF_MODELS_CASES = {
          [20001, 0.001]],
     ),
     # the same through PiecewiseConstant, whose boundary is the first step
-    # of the next value (README: one step earlier than Keras's)
+    # of the next value (docs/pages/schedules.md: one step earlier than Keras's)
     "test_stepwise_lr_schedule[PiecewiseConstant]": (
         lambda: S.PiecewiseConstant([10001, 20001], [0.1, 0.01, 0.001]),
         [[0, 0.1], [5000, 0.1], [10000, 0.1], [10001, 0.01], [20000, 0.01],

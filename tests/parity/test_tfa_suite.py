@@ -2,7 +2,7 @@
 schedules: `tensorflow_addons/optimizers/tests/cyclical_learning_rate_test.py`.
 Values, not code: see `peer_suite.py`.
 
-TFA's names are keras_lr's (README, "Migrating from tensorflow-addons").
+TFA's names are keras_lr's (docs/pages/migrating/tensorflow-addons.md).
 TFA calls its schedules with the optimizer step, as keras_lr does.
 """
 

@@ -34,8 +34,8 @@ TORCH_DEFAULTS = dict(mode="min", factor=0.1, patience=10, threshold=1e-4,
 
 
 def from_torch(**torch_kwargs):
-    """keras_lr's ReduceLROnPlateau for PyTorch's arguments (the README's
-    migration table, as code)."""
+    """keras_lr's ReduceLROnPlateau for PyTorch's arguments (the migration
+    table of docs/pages/migrating/pytorch.md, as code)."""
     t = {**TORCH_DEFAULTS, **torch_kwargs}
     return ReduceLROnPlateau(
         "score", factor=t["factor"], patience=t["patience"] + 1, mode=t["mode"],

@@ -27,8 +27,8 @@ pytestmark = pytest.mark.backend_neutral
 # absorbs exact zeros).
 TORCH = dict(rtol=1e-6, atol=1e-12)
 
-# How a PyTorch scheduler reads in keras_lr: these helpers are the README's
-# PyTorch migration table, as code.
+# How a PyTorch scheduler reads in keras_lr: these helpers are the PyTorch
+# migration table of docs/pages/migrating/pytorch.md, as code.
 
 
 def exponential_lr(lr, gamma):
@@ -342,8 +342,8 @@ def test_torch_cos_anneal_holds_the_minimum_after_t_max():
     # test/optim/test_lrscheduler.py: test_closed_form_cos_anneal_lr
     # (T_max=5, eta_min=1e-10, 20 epochs). PyTorch's closed form
     # eta_min + (lr - eta_min) * (1 + cos(pi * e / T_max)) / 2 climbs back
-    # to lr at e = 10. Documented difference (README, "Deliberate
-    # differences"; CosineAnnealing's docstring): keras_lr equals it up to
+    # to lr at e = 10. Documented difference (docs/pages/migrating/pytorch.md;
+    # CosineAnnealing's docstring): keras_lr equals it up to
     # T_max and holds the minimum after.
     eta_min, epochs = 1e-10, np.arange(20)
     torch_closed_form = [eta_min + (0.05 - eta_min) * cosine(e / 5) for e in epochs]
@@ -358,7 +358,7 @@ def test_torch_repeated_milestones_are_refused():
     # test/optim/test_lrscheduler.py: test_compound_step_and_multistep_lr
     # stacks StepLR(3) on MultiStepLR([2, 5, 9]): PyTorch's MultiStepLR with
     # milestones [2, 3, 5, 6, 9, 9], applying gamma twice at 9. Documented
-    # difference (README; MultiStepDecay's docstring): keras_lr refuses a
+    # difference (docs/pages/migrating/pytorch.md; MultiStepDecay's docstring): keras_lr refuses a
     # repeated milestone, naming the argument (the rates themselves are
     # checked through PiecewiseConstant above).
     with pytest.raises(ValueError, match="`milestones`"):
@@ -462,7 +462,8 @@ TORCH_BATCH_CASES = {
 def test_torch_batch_schedulers(case):
     # test/optim/test_lrscheduler.py: the test named by `case`. The peer
     # also checks the momentum PyTorch cycles alongside; a learning rate
-    # schedule has none (README: OneCycle "cycles no momentum").
+    # schedule has none (docs/pages/optimizers.md: the momentum is a
+    # separate schedule, `OneCycle.momentum_schedule()`).
     build, targets = TORCH_BATCH_CASES[case]
     assert_rates(build(), np.arange(len(targets)), targets, TORCH)
 
@@ -471,7 +472,7 @@ def test_torch_onecycle_holds_the_final_rate_past_total_steps():
     # test/optim/test_lrscheduler.py: test_onecycle_lr_linear_annealing and
     # test_onecycle_lr_cosine_annealing end at 0.5 on their last step (9).
     # PyTorch raises when stepped past total_steps; documented difference
-    # (README; OneCycle's docstring): keras_lr holds the final rate.
+    # (docs/pages/migrating/pytorch.md; OneCycle's docstring): keras_lr holds the final rate.
     for strategy in ("linear", "cos"):
         schedule = S.OneCycle(
             25.0, 10, anneal_strategy=strategy, final_div_factor=2.0

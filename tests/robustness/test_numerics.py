@@ -31,7 +31,7 @@ pytestmark = pytest.mark.backend_neutral
 CASES = list(SCHEDULES)
 INT32_MAX = 2**31 - 1
 # The largest step the graph's counter holds: int64 on TensorFlow (tested to
-# 2**40, as the README states), int32 on JAX and torch.
+# 2**40, as docs/pages/precision.md states), int32 on JAX and torch.
 LARGEST = 2**40 if STEP_DTYPE == "int64" else INT32_MAX
 # A fixed length, so JAX compiles each schedule once.
 DRAWS = 64
@@ -97,7 +97,7 @@ def test_graph_equals_host_up_to_2_24(case, steps):
     schedule, compiled = _case(case)
     steps = _pad(steps)
     host = schedule.numpy(steps)
-    # The README's bounds: 1e-6 for keras_lr's formulas, 1e-5 where Keras's
+    # The bounds of docs/pages/precision.md: 1e-6 for keras_lr's formulas, 1e-5 where Keras's
     # own float32 formula runs inside a keras_lr wrapper.
     rtol = 1e-5 if _runs_a_keras_formula(schedule) else 1e-6
     for fn in _eager_and_compiled(compiled):

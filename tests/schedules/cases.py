@@ -100,7 +100,7 @@ SCHEDULES.update({
     ),
     # Keras's own formula inside a wrapper: its float32 `1 + cos` cancels
     # near the end of its decay, where XLA's and eager's cos differ by an ulp
-    # (3e-6 relative seen at 99 % of it; the README states 1e-5).
+    # (3e-6 relative seen at 99 % of it; docs/pages/precision.md states 1e-5).
     "warmup_keras_cosine_decay": lambda: S.Warmup(
         keras.optimizers.schedules.CosineDecay(0.1, 30_000, alpha=0.01),
         warmup_steps=50, initial_learning_rate=0.001, shape="cosine",
