@@ -98,6 +98,35 @@ for name, (rate, before, after) in SCENARIOS.items():
         ),
     }
 
+# Per-group rates: a MultiOptimizer (the output layer at half the rate),
+# every group reduced by the plateau and logged under its own tag.
+with strategy.scope():
+    grouped = two_layer_model(TracingSGD(0.1))
+    head = grouped.layers[-1].kernel.path.rsplit("/", 1)[0] + "/.*"
+    grouped.compile(
+        keras_lr.optimizers.scale_rates(
+            grouped, TracingSGD(S.CosineAnnealing(0.1, decay_steps=20)), {head: 0.5}),
+        loss="mse",
+    )
+log_dir = os.path.join(out_dir, "groups")
+history = grouped.fit(
+    x, y, batch_size=8, epochs=EPOCHS, shuffle=False, verbose=0,
+    callbacks=[Worse(), keras_lr.callbacks.ReduceLROnPlateau(
+        "score", factor=0.5, patience=1, mode="min"),
+        keras_lr.callbacks.LearningRateLogger(log_dir)],
+)
+result["groups"] = {
+    "head": head,
+    "groups": {
+        name: {
+            "iterations": int(numpy(sub.iterations)),
+            "trace": numpy(sub.trace).astype("float64").tolist(),
+            "learning_rate": history.history[f"learning_rate/{name}"],
+        }
+        for name, sub in keras_lr.optimizers.groups(grouped.optimizer).items()
+    },
+}
+
 # Keras's gradient accumulation does not run under the strategy: its update
 # is a `cond` around the gradients' all-reduce (a `merge_call`), which
 # TensorFlow refuses. docs/pages/limits.md states this limit; this records it.

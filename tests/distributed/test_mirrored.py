@@ -1,7 +1,7 @@
 """`tf.distribute.MirroredStrategy` on one CPU split into two logical
 devices (one worker process, `mirrored_worker.py`): schedules, the logger
 (one writer, exact rates read back by TensorBoard), plateau, the scheduler
-callbacks, `CyclicLR` and the range test."""
+callbacks, `CyclicLR`, per-group rates and the range test."""
 
 import json
 import os
@@ -69,6 +69,23 @@ def test_rates_applied_and_logged_by_one_writer(scenario, mirrored_run):
     np.testing.assert_allclose(values, trace[:STEPS], rtol=1e-6)
     np.testing.assert_allclose(run["learning_rate"], trace[BATCHES - 1 : STEPS : BATCHES],
                                rtol=1e-6)
+
+
+def test_every_group_of_a_multi_optimizer_reduced_and_logged(mirrored_run):
+    root, result = mirrored_run
+    run = result["groups"]
+    assert list(run["groups"]) == ["default", run["head"]]
+    for (name, group), multiplier in zip(run["groups"].items(), [1.0, 0.5]):
+        assert group["iterations"] == STEPS
+        trace = np.array(group["trace"])
+        np.testing.assert_allclose(
+            trace[:STEPS], multiplier * EXPECTED["plateau_on_schedule"], rtol=1e-6)
+        assert not trace[STEPS:].any()
+        steps, values = read_scalars(str(root / "groups"), tag=f"learning_rate/{name}")
+        np.testing.assert_array_equal(steps, STEP)
+        np.testing.assert_allclose(values, trace[:STEPS], rtol=1e-6)
+        np.testing.assert_allclose(
+            group["learning_rate"], trace[BATCHES - 1 : STEPS : BATCHES], rtol=1e-6)
 
 
 def test_keras_gradient_accumulation_is_refused_under_the_strategy(mirrored_run):
