@@ -334,9 +334,12 @@ def _compare(args):
 def _execute(plan):
     """Train a prepared comparison (`demo`'s or `compare`'s)."""
     from keras_lr.comparison import experiment
+    from keras_lr.comparison import ray_engine
 
     try:
         experiment.execute(plan)
+    except ray_engine.Unreachable as error:  # --address, before any training
+        raise UsageError(error) from None
     except RuntimeError as error:  # the baseline failed with every seed
         raise CommandFailed(error) from None
     return 0

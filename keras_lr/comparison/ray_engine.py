@@ -61,6 +61,10 @@ class Cluster:
             self.ray.shutdown()
 
 
+class Unreachable(ValueError):
+    """No Ray cluster this process can reach answers at `address`."""
+
+
 def connect(address, gpus_per_run):
     """Connect to Ray: the connection this process has (`ray.init` called
     before, with the user's own options), else the cluster at `address`,
@@ -71,7 +75,7 @@ def connect(address, gpus_per_run):
         try:
             ray.init(address=address, include_dashboard=False)
         except ConnectionError as error:
-            raise ValueError(
+            raise Unreachable(
                 f"Argument `address` must name a Ray cluster this process can "
                 f"reach ({error}; for a cluster started on this machine with "
                 f"`ray start --head`, `address='auto'` finds it). "

@@ -591,6 +591,27 @@ def test_the_command_without_ray_says_which_extra_to_install(user_package, capsy
     assert not out.exists()
 
 
+def test_the_command_on_an_address_no_ray_answers_is_one_line(user_package, capsys,
+                                                               monkeypatch):
+    import ray
+
+    def refuse(**kwargs):
+        raise ConnectionError(f"Could not find any running Ray instance at {kwargs}")
+
+    monkeypatch.setattr(ray, "init", refuse)
+    out = user_package / "runs"
+    status, printed, err = run_main([
+        "compare", "my_pkg.experiment:build_model", "--data", "my_pkg.experiment:load",
+        "--engine", "ray", "--address", "ray://nowhere:10001", "--out", str(out)],
+        capsys)
+    assert status == 2
+    (line,) = err.strip().splitlines()
+    assert line.startswith("keras-lr compare: error: Argument `address` must name a "
+                           "Ray cluster this process can reach (Could not find any")
+    assert line.endswith("Received: address='ray://nowhere:10001'")
+    assert "[1/" not in printed  # nothing trained
+
+
 _HELP = textwrap.dedent("""
     import sys
     import keras_lr_cli
