@@ -9,7 +9,16 @@ from tests.support.paths import ROOT
 
 
 def run_main(argv, capsys):
-    """`(exit status, stdout, stderr)` of `keras-lr argv` in this process."""
+    """`(exit status, stdout, stderr)` of `keras-lr argv` in this process.
+
+    Keras is started first as the command starts it (TensorFlow probes its
+    devices, its start-up lines hidden), so that what this test captures
+    does not depend on whether an earlier test in the process did.
+    """
+    from keras_lr.demo import startup
+
+    startup.start_keras()
+    capsys.readouterr()
     try:
         status = keras_lr_cli.main(argv)
     except SystemExit as exit:

@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 
 import keras_lr_cli
-from keras_lr import cli  # noqa: F401 (`run_main` finds Keras started)
 from keras_lr import demo
 from keras_lr import schedules
 from keras_lr.demo import startup

@@ -21,7 +21,6 @@ from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.hparams import api_pb2
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from keras_lr import cli  # noqa: F401 (`run_main` finds Keras started)
 from keras_lr import demo
 from keras_lr.comparison import stats
 from tests.support.command import run_command
