@@ -14,7 +14,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # TensorFlow's start-up chatter (CUDA probing, CPU flags) hides test output.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo tensorboard test bench clean
+.PHONY: demo tensorboard test docs docs-serve bench clean
 
 # $(venv): check Python, create .venv if needed, with a current pip.
 define venv
@@ -48,13 +48,25 @@ tensorboard: $(DEMO_STAMP)
 	@test -e $(LOGDIR) || { echo "make: no $(LOGDIR); run make demo first" >&2; exit 2; }
 	$(VENV)/bin/tensorboard --logdir $(LOGDIR) --samples_per_plugin scalars=0 --host 127.0.0.1
 
+# The documentation site (docs/mkdocs.yml), strict: a broken link, a bad
+# docstring or a failing hook is an error. Built into build/site; the API
+# pages and the schedule figures are made by docs/hooks.py at build time.
+# NO_MKDOCS_2_WARNING silences Material's banner about its successor.
+DOCS := NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs
+docs: $(DEV_STAMP)
+	$(DOCS) build --strict -f docs/mkdocs.yml
+
+# The site, rebuilt on each change, on localhost only.
+docs-serve: $(DEV_STAMP)
+	$(DOCS) serve --strict -a 127.0.0.1:8000 -f docs/mkdocs.yml
+
 # The whole suite on TensorFlow, and the backend-neutral tests on JAX and on
 # torch; all run, and the exit status fails if any failed. Two lanes, one per
 # core, of about equal length: the TensorFlow pass over everything but
 # LANE_TWO, beside the JAX and torch passes followed by LANE_TWO on
 # TensorFlow (the command, the demo and the comparison: trainings in
-# subprocesses). Each pass in its own temporary directory; the second lane's
-# reports follow.
+# subprocesses) and the strict documentation build. Each pass in its own
+# temporary directory; the second lane's reports follow.
 LANE_TWO := tests/tool/test_cli.py tests/tool/test_demo.py tests/tool/test_compare.py
 test: $(DEV_STAMP)
 	@others=$$(mktemp -d); status=0; \
@@ -65,12 +77,15 @@ test: $(DEV_STAMP)
 	  done; \
 	  KERAS_BACKEND=tensorflow $(PY) -m pytest $(LANE_TWO) \
 	    --basetemp=$$others/tool > $$others/tool.log 2>&1; \
-	  echo $$? > $$others/tool.status ) & \
+	  echo $$? > $$others/tool.status; \
+	  $(DOCS) build --strict -f docs/mkdocs.yml > $$others/docs.log 2>&1; \
+	  echo $$? > $$others/docs.status ) & \
 	KERAS_BACKEND=tensorflow $(PY) -m pytest tests $(LANE_TWO:%=--ignore=%) || status=1; \
 	wait; \
-	for pass in jax torch tool; do \
+	for pass in jax torch tool docs; do \
 	  case $$pass in \
 	    tool) echo "== KERAS_BACKEND=tensorflow pytest $(LANE_TWO)";; \
+	    docs) echo "== mkdocs build --strict -f docs/mkdocs.yml";; \
 	    *) echo "== KERAS_BACKEND=$$pass pytest tests -m backend_neutral";; \
 	  esac; \
 	  cat $$others/$$pass.log; \

@@ -392,7 +392,13 @@ def _find(args):
 
 
 def _gallery_schedules():
+    """A panel title and an example for every schedule class: the gallery's
+    panels, and the figure on each schedule's page of the documentation."""
     total = 1000
+    cyclical = schedules.CyclicalLearningRate(
+        0.01, 0.1, step_size=125, mode="triangular2"
+    )
+    one_cycle = schedules.OneCycle(0.1, total_steps=total)
     return {
         "Constant": schedules.Constant(0.05),
         "PiecewiseConstant": schedules.PiecewiseConstant(
@@ -414,10 +420,12 @@ def _gallery_schedules():
         "CosineRestarts": schedules.CosineRestarts(
             0.1, first_decay_steps=150, t_mul=2.0, m_mul=0.8
         ),
-        "CyclicalLearningRate": schedules.CyclicalLearningRate(
-            0.01, 0.1, step_size=125, mode="triangular2"
-        ),
-        "OneCycle": schedules.OneCycle(0.1, total_steps=total),
+        "CyclicalLearningRate": cyclical,
+        "CyclicalMomentum (its momentum_schedule())":
+            cyclical.momentum_schedule(),
+        "OneCycle": one_cycle,
+        "OneCycleMomentum (its momentum_schedule())":
+            one_cycle.momentum_schedule(),
         "WarmupStableDecay": schedules.WarmupStableDecay(
             0.1, total, warmup_steps=100, decay_steps=200, decay_shape="1-sqrt"
         ),
@@ -448,6 +456,16 @@ def _gallery_schedules():
         ),
         "Epochs(StepDecay), 100 steps/epoch": schedules.Epochs(
             schedules.StepDecay(0.1, step_size=3, gamma=0.5), steps_per_epoch=100
+        ),
+        # Keras's names, as drop-ins.
+        "PiecewiseConstantDecay": schedules.PiecewiseConstantDecay(
+            [250, 500, 750], [0.1, 0.05, 0.01, 0.005]
+        ),
+        "CosineDecay, warmup_target=0.1": schedules.CosineDecay(
+            0.0, total - 100, alpha=0.01, warmup_target=0.1, warmup_steps=100
+        ),
+        "CosineDecayRestarts": schedules.CosineDecayRestarts(
+            0.1, first_decay_steps=150, t_mul=2.0, m_mul=0.8, alpha=0.01
         ),
     }
 

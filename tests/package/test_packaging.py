@@ -116,7 +116,7 @@ def test_the_wheel_holds_the_licence_metadata_and_no_tests(dist):
     assert "keras-lr = keras_lr_cli:main" in entry_points
 
 
-def test_dev_holds_everything_the_demo_installs():
+def test_dev_holds_everything_the_demo_and_the_docs_install():
     config = configparser.ConfigParser()
     config.read(os.path.join(ROOT, "setup.cfg"))
     extras = config["options.extras_require"]
@@ -126,6 +126,8 @@ def test_dev_holds_everything_the_demo_installs():
                 if line.strip() and not line.strip().startswith("#")}
 
     assert requirements("examples") <= requirements("dev")
+    # `make test` builds the documentation site.
+    assert requirements("docs") <= requirements("dev")
     assert not {"pytest", "hypothesis", "jax"} & {
         requirement.split(">")[0].split("=")[0]
         for requirement in requirements("examples")
