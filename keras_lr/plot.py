@@ -3,6 +3,7 @@
 import numpy as np
 
 from keras_lr import _validation
+from keras_lr.schedules import cyclical
 from keras_lr.schedules.base import evaluate
 
 
@@ -88,7 +89,10 @@ def plot_schedule(schedule_or_mapping, steps, ax=None, log_scale=False):
     for label, schedule in series.items():
         ax.plot(steps, evaluate(schedule, steps), label=label)
     ax.set_xlabel("step")
-    ax.set_ylabel("learning rate")
+    momentum = (cyclical.CyclicalMomentum, cyclical.OneCycleMomentum)
+    ax.set_ylabel("momentum" if all(
+        isinstance(schedule, momentum) for schedule in series.values()
+    ) else "learning rate")
     if log_scale:
         ax.set_yscale("log")
     ax.grid(True, alpha=0.3)

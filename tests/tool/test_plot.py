@@ -29,6 +29,14 @@ def test_plot_schedule_still_returns_axes_with_the_rates(seed_schedule):
     )
 
 
+def test_a_momentum_schedule_is_labelled_momentum(seed_schedule):
+    cycle = schedules.OneCycle(0.1, total_steps=100)
+    assert plot.plot_schedule(seed_schedule, 100).get_ylabel() == "learning rate"
+    assert plot.plot_schedule(cycle.momentum_schedule(), 100).get_ylabel() == "momentum"
+    both = {"rate": cycle, "momentum": cycle.momentum_schedule()}
+    assert plot.plot_schedule(both, 100).get_ylabel() == "learning rate"
+
+
 def test_step_plot_draws_each_level_and_labels_its_range(seed_schedule):
     figure = plot.plot_step_schedule(seed_schedule, 200)
     (ax,) = figure.axes
