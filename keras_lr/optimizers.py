@@ -292,7 +292,8 @@ def _docstring(keras_name, momentum_name, peer):
     # In the order of Keras's signature (AdamW's `weight_decay` comes first).
     order = list(inspect.signature(getattr(keras.optimizers, keras_name)).parameters)
     args = "\n".join(
-        f"        {name}: {arguments[name]}" for name in sorted(arguments, key=order.index)
+        f"        {name}: {arguments[name]}"
+        for name in sorted(arguments, key=order.index)
     )
     return f"""Keras's `{keras_name}`, whose `{momentum_name}` and `weight_decay` take a schedule.
 

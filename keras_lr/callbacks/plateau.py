@@ -304,7 +304,8 @@ class ReduceLROnPlateau(PatienceMonitor):
 
     >>> import keras, numpy as np, keras_lr
     >>> x, y = np.zeros((4, 2)), np.ones((4, 1))
-    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, use_bias=False)])
+    >>> model = keras.Sequential(
+    ...     [keras.Input((2,)), keras.layers.Dense(1, use_bias=False)])
     >>> schedule = keras_lr.schedules.CosineAnnealing(0.1, decay_steps=100)
     >>> model.compile(keras.optimizers.SGD(schedule), loss="mse")
     >>> plateau = keras_lr.callbacks.ReduceLROnPlateau("loss", factor=0.5, patience=1)
