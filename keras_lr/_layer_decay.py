@@ -48,9 +48,9 @@ def scale_rates(model, optimizer, multipliers, verbose=0):
     >>> optimizer = keras_lr.optimizers.scale_rates(
     ...     model, keras.optimizers.SGD(schedule), {"net/body/.*": 0.1})
     >>> model.compile(optimizer, loss="mse")
-    >>> groups = keras_lr.optimizers.groups(optimizer)
-    >>> {name: round(float(sub.learning_rate), 6) for name, sub in groups.items()}
-    {'default': 0.1, 'net/body/.*': 0.01}
+    >>> rows = keras_lr.optimizers.group_table(model, optimizer)
+    >>> {row.group: row.multiplier for row in rows}
+    {'net/body/.*': 0.1, 'default': 1.0}
     """
     return _build(model, optimizer, _pairs(multipliers), "multipliers", verbose)
 
