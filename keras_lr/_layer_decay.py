@@ -39,7 +39,8 @@ def scale_rates(model, optimizer, multipliers, verbose=0):
 
     Example:
 
-    The body at a tenth of the head's rate, a cosine schedule in both:
+    The body at a tenth of the head's rate, a cosine schedule in both (a
+    `Sequential`'s variable paths start with its name):
 
     >>> import keras, keras_lr
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, name="body"),
