@@ -88,7 +88,27 @@ def groups(optimizer):
 
     A plain optimizer is the one group `"default"`. A `MultiOptimizer` on a
     callable lists the sub-optimizers `build` found: none before it is
-    built.
+    built. These are the names the logger's tags, `ReduceLROnPlateau`'s
+    `groups` and the range test use.
+
+    Args:
+        optimizer: a Keras optimizer: a `MultiOptimizer`, any other, or
+            either inside a `LossScaleOptimizer`.
+
+    Returns:
+        A dict from group name to optimizer.
+
+    Example:
+
+    >>> import keras, keras_lr
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, name="body"),
+    ...                           keras.layers.Dense(1, name="head")], name="net")
+    >>> optimizer = keras_lr.optimizers.scale_rates(
+    ...     model, keras.optimizers.SGD(0.1), {"net/body/.*": 0.1})
+    >>> list(keras_lr.optimizers.groups(optimizer))
+    ['default', 'net/body/.*']
+    >>> list(keras_lr.optimizers.groups(keras.optimizers.SGD(0.1)))
+    ['default']
     """
     optimizer = unwrap(optimizer)
     if not isinstance(optimizer, keras.optimizers.MultiOptimizer):
@@ -117,7 +137,29 @@ def groups(optimizer):
 
 
 def group(optimizer, name):
-    """The sub-optimizer of the group `name`, or a Keras-style error."""
+    """The sub-optimizer of the group `name`, or a Keras-style error.
+
+    Args:
+        optimizer: a Keras optimizer, as for `groups`.
+        name: a group name, one of `groups(optimizer)`.
+
+    Returns:
+        The sub-optimizer of that group.
+
+    Raises:
+        ValueError: if `name` is not a group of `optimizer`.
+
+    Example:
+
+    >>> import keras, keras_lr
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, name="body"),
+    ...                           keras.layers.Dense(1, name="head")], name="net")
+    >>> optimizer = keras_lr.optimizers.scale_rates(
+    ...     model, keras.optimizers.SGD(0.1), {"net/body/.*": 0.1})
+    >>> body = keras_lr.optimizers.group(optimizer, "net/body/.*")
+    >>> round(float(body.learning_rate), 6)
+    0.01
+    """
     named = groups(optimizer)
     if not isinstance(name, str) or name not in named:
         raise ValueError(
@@ -266,10 +308,19 @@ def group_table(model, optimizer=None, verbose=0):
 
     Example:
 
-    ```python
-    for row in keras_lr.optimizers.group_table(model, optimizer):
-        print(row.path, row.group, row.multiplier)
-    ```
+    >>> import keras, keras_lr
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, name="body"),
+    ...                           keras.layers.Dense(1, name="head")], name="net")
+    >>> optimizer = keras_lr.optimizers.scale_rates(
+    ...     model, keras.optimizers.SGD(0.1), {"net/body/.*": 0.1})
+    >>> rows = keras_lr.optimizers.group_table(model, optimizer, verbose=1)
+    variable         group        multiplier
+    net/body/kernel  net/body/.*  0.1
+    net/body/bias    net/body/.*  0.1
+    net/head/kernel  default      1
+    net/head/bias    default      1
+    >>> rows[-1]
+    GroupRow(path='net/head/bias', group='default', multiplier=1.0)
     """
     if verbose not in (0, 1) or isinstance(verbose, bool):
         raise ValueError(f"Argument `verbose` must be 0 or 1. Received: verbose={verbose!r}")

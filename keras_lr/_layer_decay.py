@@ -39,11 +39,19 @@ def scale_rates(model, optimizer, multipliers, verbose=0):
 
     Example:
 
-    ```python
-    optimizer = keras_lr.optimizers.scale_rates(
-        model, keras.optimizers.AdamW(1e-3), {"embeddings/.*": 0.1})
-    model.compile(optimizer, loss="mse")
-    ```
+    The body at a tenth of the head's rate, a cosine schedule in both (a
+    `Sequential`'s variable paths start with its name):
+
+    >>> import keras, keras_lr
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, name="body"),
+    ...                           keras.layers.Dense(1, name="head")], name="net")
+    >>> schedule = keras_lr.schedules.CosineAnnealing(0.1, decay_steps=100)
+    >>> optimizer = keras_lr.optimizers.scale_rates(
+    ...     model, keras.optimizers.SGD(schedule), {"net/body/.*": 0.1})
+    >>> model.compile(optimizer, loss="mse")
+    >>> rows = keras_lr.optimizers.group_table(model, optimizer)
+    >>> {row.group: row.multiplier for row in rows}
+    {'net/body/.*': 0.1, 'default': 1.0}
     """
     return _build(model, optimizer, _pairs(multipliers), "multipliers", verbose)
 
@@ -81,6 +89,21 @@ def layer_decay(model, optimizer, decay, layers, verbose=0):
         head) and `layers`.
 
     Example:
+
+    >>> import keras, keras_lr
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, name="body"),
+    ...                           keras.layers.Dense(1, name="head")], name="net")
+    >>> optimizer = keras_lr.optimizers.layer_decay(
+    ...     model, keras.optimizers.SGD(0.1), decay=0.5, layers=["net/body/.*"])
+    >>> rows = keras_lr.optimizers.group_table(model, optimizer, verbose=1)
+    variable         group        multiplier
+    net/body/kernel  net/body/.*  0.5
+    net/body/bias    net/body/.*  0.5
+    net/head/kernel  default      1
+    net/head/bias    default      1
+
+    For a transformer (patterns of its `variable.path`s), under a warmup
+    and cosine schedule:
 
     ```python
     optimizer = keras_lr.optimizers.layer_decay(

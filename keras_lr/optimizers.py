@@ -132,6 +132,21 @@ class ScheduledHyperparameters:
     Its constructor is the Keras optimizer's, each of those arguments also
     taking a `LearningRateSchedule`. With floats the Keras optimizer runs
     unchanged.
+
+    Args:
+        *args: the Keras optimizer's positional arguments.
+        **kwargs: its keyword arguments; those named in `schedulable` also
+            take a `LearningRateSchedule`.
+
+    Example:
+
+    >>> import keras, keras_lr
+    >>> from keras_lr.optimizers import ScheduledHyperparameters
+    >>> class RMSprop(ScheduledHyperparameters, keras.optimizers.RMSprop):
+    ...     schedulable = ("momentum",)
+    >>> optimizer = RMSprop(0.01, momentum=keras_lr.schedules.Constant(0.5))
+    >>> float(optimizer.momentum), list(optimizer.hyperparameter_schedules)
+    (0.5, ['momentum'])
     """
 
     #: The names of the hyperparameters that take a schedule.
@@ -267,6 +282,19 @@ def _register(cls):
 
 
 def _docstring(keras_name, momentum_name, peer):
+    arguments = {
+        momentum_name: f"""a float, as for Keras's `{keras_name}`, or a
+            `LearningRateSchedule` of it.""",
+        "weight_decay": """a float, `None`, or a `LearningRateSchedule`: Keras's
+            decoupled decay, `w -= w * weight_decay * learning_rate` before
+            each update.""",
+    }
+    # In the order of Keras's signature (AdamW's `weight_decay` comes first).
+    order = list(inspect.signature(getattr(keras.optimizers, keras_name)).parameters)
+    args = "\n".join(
+        f"        {name}: {arguments[name]}"
+        for name in sorted(arguments, key=order.index)
+    )
     return f"""Keras's `{keras_name}`, whose `{momentum_name}` and `weight_decay` take a schedule.
 
     The constructor is `keras.optimizers.{keras_name}`'s (every argument, in
@@ -277,21 +305,23 @@ def _docstring(keras_name, momentum_name, peer):
     `keras.optimizers.{keras_name}` does. {peer}
 
     Args:
-        {momentum_name}: a float, as for Keras's `{keras_name}`, or a
-            `LearningRateSchedule` of it.
-        weight_decay: a float, `None`, or a `LearningRateSchedule`: Keras's
-            decoupled decay, `w -= w * weight_decay * learning_rate` before
-            each update.
+{args}
         **kwargs: every other argument of `keras.optimizers.{keras_name}`.
 
     Example:
 
-    ```python
-    rate = keras_lr.schedules.OneCycle(1e-3, total_steps=10_000)
-    optimizer = keras_lr.optimizers.{keras_name}(
-        learning_rate=rate, {momentum_name}=rate.momentum_schedule()
-    )
-    ```
+    Outside the update, a scheduled `{momentum_name}` reads as its value at
+    the optimizer's current step (here 0, where `OneCycle`'s momentum
+    schedule starts at its `max_momentum`, 0.95):
+
+    >>> import keras_lr
+    >>> rate = keras_lr.schedules.OneCycle(1e-3, total_steps=10_000)
+    >>> optimizer = keras_lr.optimizers.{keras_name}(
+    ...     learning_rate=rate, {momentum_name}=rate.momentum_schedule())
+    >>> round(float(optimizer.{momentum_name}), 6)
+    0.95
+    >>> list(optimizer.hyperparameter_schedules)
+    ['{momentum_name}']
     """
 
 

@@ -268,6 +268,25 @@ class CooldownOnTrigger(PatienceMonitor):
 
     Example:
 
+    A cooldown from epoch 2 over 4 steps (2 epochs of 2 steps), read back
+    through `LearningRateLogger` (each epoch's last rate); the run stops
+    when it is over:
+
+    >>> import keras, numpy as np, keras_lr
+    >>> x, y = np.ones((8, 2)), np.ones((8, 1))
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> model.compile(keras.optimizers.SGD(keras_lr.schedules.Constant(0.1)), loss="mse")
+    >>> cooldown = keras_lr.callbacks.CooldownOnTrigger(
+    ...     decay_steps=4, shape="linear", start_epoch=2)
+    >>> history = model.fit(x, y, batch_size=4, epochs=10, verbose=0, callbacks=[
+    ...     cooldown, keras_lr.callbacks.LearningRateLogger(log_dir=None)])
+    >>> [round(lr, 6) for lr in history.history["learning_rate"]]
+    [0.1, 0.1, 0.075, 0.025]
+    >>> cooldown.start_step
+    4
+
+    On a validation metric, as `EarlyStopping` would stop:
+
     ```python
     schedule = keras_lr.schedules.Warmup(keras_lr.schedules.Constant(3e-4), 1000)
     model.compile(keras.optimizers.AdamW(schedule), loss="mse")

@@ -72,6 +72,19 @@ class CyclicLR(LearningRateScheduler):
 
     Example:
 
+    >>> import keras, numpy as np, keras_lr
+    >>> x, y = np.ones((8, 2)), np.ones((8, 1))
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> model.compile(keras.optimizers.SGD(0.001), loss="mse")
+    >>> clr = keras_lr.callbacks.CyclicLR(base_lr=0.001, max_lr=0.006, step_size=2)
+    >>> _ = model.fit(x, y, batch_size=2, verbose=0, callbacks=[clr])
+    >>> [round(lr, 6) for lr in clr.history["lr"]]
+    [0.001, 0.0035, 0.006, 0.0035]
+    >>> clr.history["iterations"]
+    [1, 2, 3, 4]
+
+    Migrating from the Keras 2 callback, with a new cycle mid-run:
+
     ```python
     model.compile(keras.optimizers.SGD(0.001, momentum=0.9), loss="mse")
     clr = keras_lr.callbacks.CyclicLR(base_lr=0.001, max_lr=0.006, step_size=2000)

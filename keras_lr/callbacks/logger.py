@@ -102,6 +102,19 @@ class LearningRateLogger(keras.callbacks.Callback):
 
     Example:
 
+    >>> import keras, numpy as np, keras_lr
+    >>> x, y = np.ones((8, 2)), np.ones((8, 1))
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> schedule = keras_lr.schedules.CosineAnnealing(0.1, decay_steps=4)
+    >>> model.compile(keras.optimizers.SGD(schedule), loss="mse")
+    >>> logger = keras_lr.callbacks.LearningRateLogger(log_dir=None)
+    >>> history = model.fit(x, y, batch_size=4, epochs=2, verbose=0,
+    ...                     callbacks=[logger])
+    >>> [round(lr, 6) for lr in history.history["learning_rate"]]  # steps 1, 3
+    [0.085355, 0.014645]
+
+    To TensorBoard, beside Keras's callback in the same run:
+
     ```python
     schedule = keras_lr.schedules.CosineAnnealing(0.1, decay_steps=1000)
     model.compile(keras.optimizers.SGD(schedule), loss="mse")

@@ -283,15 +283,37 @@ class ReduceLROnPlateau(PatienceMonitor):
         min_delta: the margin an improvement must beat, >= 0.
         cooldown: epochs after a reduction during which patience is not
             counted.
-        min_lr: the floor that reductions respect, >= 0.
+        min_lr: the floor that reductions respect, >= 0; with a
+            `MultiOptimizer`, also a dict `{group name: floor}` (0 for a
+            group it leaves out).
         threshold_mode: `"abs"` or `"rel"`, see above.
         eps: the smallest reduction made, >= 0 (PyTorch's default is 1e-8).
+        groups: with a `keras.optimizers.MultiOptimizer`, `None` (reduce
+            every group) or a list of the group names to reduce (as
+            `keras_lr.optimizers.groups` names them); the other groups keep
+            their rate.
 
     Attributes:
         best, wait, cooldown_counter: the bookkeeping, as on Keras's
             callback (readable and writable).
 
     Example:
+
+    A loss that cannot improve (the inputs are zeros), so each epoch after
+    the first halves the cosine schedule, which keeps its shape:
+
+    >>> import keras, numpy as np, keras_lr
+    >>> x, y = np.zeros((4, 2)), np.ones((4, 1))
+    >>> model = keras.Sequential(
+    ...     [keras.Input((2,)), keras.layers.Dense(1, use_bias=False)])
+    >>> schedule = keras_lr.schedules.CosineAnnealing(0.1, decay_steps=100)
+    >>> model.compile(keras.optimizers.SGD(schedule), loss="mse")
+    >>> plateau = keras_lr.callbacks.ReduceLROnPlateau("loss", factor=0.5, patience=1)
+    >>> history = model.fit(x, y, epochs=4, verbose=0, callbacks=[plateau])
+    >>> [round(lr, 6) for lr in history.history["learning_rate"]]
+    [0.1, 0.099975, 0.049951, 0.024945]
+
+    On a real run:
 
     ```python
     schedule = keras_lr.schedules.CosineAnnealing(0.1, decay_steps=10_000)

@@ -102,6 +102,20 @@ class ScheduleFreeEval(keras.callbacks.Callback):
 
     Example:
 
+    >>> import keras, numpy as np, keras_lr
+    >>> x, y = np.ones((8, 2)), np.ones((8, 1))
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> model.compile(keras.optimizers.ScheduleFreeAdamW(0.0025), loss="mse")
+    >>> averaging = keras_lr.callbacks.ScheduleFreeEval()
+    >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[averaging])
+    >>> averaging.averaged  # after fit, the model holds x
+    True
+    >>> averaging.train()   # y back, to train on outside fit
+    >>> averaging.averaged
+    False
+
+    On a real run:
+
     ```python
     model.compile(keras.optimizers.ScheduleFreeAdamW(0.0025), loss="mse")
     model.fit(x, y, validation_split=0.1, epochs=20,

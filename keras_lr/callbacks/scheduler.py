@@ -72,12 +72,24 @@ class LearningRateScheduler(keras.callbacks.Callback):
 
     Example:
 
-    ```python
-    model.compile(keras.optimizers.SGD(0.1), loss="mse")
-    halve = keras_lr.callbacks.LearningRateScheduler(lambda epoch: 0.1 / 2 ** epoch)
-    history = model.fit(x, y, epochs=5, callbacks=[halve])
-    history.history["learning_rate"]  # 0.1, 0.05, ..., 0.00625 (as float32 holds them)
-    ```
+    >>> import keras, numpy as np, keras_lr
+    >>> x, y = np.ones((8, 2)), np.ones((8, 1))
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> model.compile(keras.optimizers.SGD(0.1), loss="mse")
+    >>> halve = keras_lr.callbacks.LearningRateScheduler(lambda epoch: 0.1 / 2**epoch)
+    >>> history = model.fit(x, y, epochs=3, verbose=0, callbacks=[halve])
+    >>> [round(lr, 6) for lr in history.history["learning_rate"]]
+    [0.1, 0.05, 0.025]
+
+    Per batch, with a schedule (`unit="step"`; 8 samples in batches of 2
+    are 4 steps per epoch):
+
+    >>> model.compile(keras.optimizers.SGD(0.1), loss="mse")
+    >>> steps = keras_lr.callbacks.LearningRateScheduler(
+    ...     keras_lr.schedules.PiecewiseConstant([2], [0.1, 0.01]), unit="step")
+    >>> history = model.fit(x, y, batch_size=2, verbose=0, callbacks=[steps])
+    >>> round(float(model.optimizer.learning_rate), 6)  # the rate of step 3
+    0.01
     """
 
     def __init__(self, schedule, verbose=0, unit="epoch"):

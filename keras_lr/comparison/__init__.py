@@ -111,6 +111,15 @@ def compare(
     )
     print(result.table)
     ```
+
+    The runs it knows by name (the baseline always trains), and a run of
+    your own:
+
+    >>> import keras_lr
+    >>> keras_lr.comparison.BASELINE, list(keras_lr.comparison.RUNS)[:4]
+    ('constant', ['constant', 'piecewise', 'step', 'exponential'])
+    >>> keras_lr.comparison.Run("mine", learning_rate=0.05)
+    Run(name='mine', learning_rate=0.05, optimizer='SGD', callbacks=(), momentum=0.9)
     """
     plan = _experiment.prepare(
         build_model, data, runs, seeds=seeds, first_seed=first_seed,

@@ -109,6 +109,26 @@ def find_learning_rate(
 
     Example:
 
+    A sweep of 5 steps from 0.001 to 1, after which the model and its
+    optimizer are as they were:
+
+    >>> import keras, numpy as np, keras_lr
+    >>> x = np.random.default_rng(0).normal(size=(64, 2))
+    >>> y = x.sum(axis=1, keepdims=True)
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> model.compile(keras.optimizers.SGD(0.1), loss="mse")
+    >>> result = keras_lr.find_learning_rate(
+    ...     model, x, y, batch_size=8, start_lr=1e-3, end_lr=1.0, num_steps=5,
+    ...     verbose=0)
+    >>> result
+    RangeTestResult(steps=5, suggestion=...)
+    >>> result.learning_rates.round(6).tolist()
+    [0.001, 0.005623, 0.031623, 0.177828, 1.0]
+    >>> round(float(model.optimizer.learning_rate), 6)
+    0.1
+
+    On real data (the default sweep, 100 steps from 1e-7 to 10):
+
     ```python
     result = keras_lr.find_learning_rate(model, x_train, y_train)
     result.plot()

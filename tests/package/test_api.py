@@ -42,12 +42,10 @@ def test_every_schedule_is_registered_under_keras_lr():
         assert keras.saving.get_registered_object(f"keras_lr>{cls.__name__}") is cls
 
 
-def test_every_schedule_documents_its_formula_and_an_example():
+def test_every_schedule_documents_its_formula():
+    # Its `Args:` and `>>>` example: tests/package/test_docs.py.
     for cls in schedules.ALL_SCHEDULES:
-        doc = inspect.getdoc(cls)
-        assert "```python" in doc, cls.__name__
-        assert ">>> " in doc, cls.__name__
-        assert "Args:" in doc, cls.__name__
+        assert "```python" in inspect.getdoc(cls), cls.__name__
 
 
 def test_top_level_all_is_importable():

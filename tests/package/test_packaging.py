@@ -80,8 +80,9 @@ def test_the_sdist_holds_the_licence_and_everything_the_tests_need(dist):
     sdist, _, _ = dist
     with tarfile.open(sdist) as archive:
         names = {name.removeprefix(NAME + "/") for name in archive.getnames()}
-    for required in ("LICENSE", "README.md", "setup.cfg", "pyproject.toml",
-                     "MANIFEST.in", "Makefile", "keras_lr_cli.py"):
+    for required in ("LICENSE", "README.md", "CHANGELOG.md", "CONTRIBUTING.md",
+                     "setup.cfg", "pyproject.toml", "MANIFEST.in", "Makefile",
+                     "keras_lr_cli.py"):
         assert required in names
     for directory in ("keras_lr", "tests", "examples", "bench", "docs"):
         files = _tree_files(directory)
