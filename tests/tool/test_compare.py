@@ -598,6 +598,8 @@ def test_the_command_on_an_address_no_ray_answers_is_one_line(user_package, caps
     def refuse(**kwargs):
         raise ConnectionError(f"Could not find any running Ray instance at {kwargs}")
 
+    # As in a process not connected to Ray (this module's local Ray may be).
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
     monkeypatch.setattr(ray, "init", refuse)
     out = user_package / "runs"
     status, printed, err = run_main([
