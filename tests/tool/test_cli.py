@@ -537,14 +537,6 @@ def test_a_failed_cuinit_stays_when_tensorflow_found_a_driver():
     assert startup.without_startup_lines(cuinit) == cuinit
 
 
-def test_plot_prints_nothing_to_stderr_even_at_tf_log_level_0(tmp_path):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="0", KERAS_BACKEND="tensorflow")
-    result = run_command(["plot", "constant", "learning_rate=0.1", "--steps", "10",
-                          "-o", str(tmp_path / "lr.png")], env=env)
-    assert result.returncode == 0
-    assert result.stderr == ""
-
-
 # --- find ------------------------------------------------------------------------
 
 
