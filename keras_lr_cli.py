@@ -473,11 +473,11 @@ def build_parser():
     return parser
 
 
-def _add_training_arguments(parser, what, epochs=None, seeds=None):
+def _add_training_arguments(parser, what, epochs=None, seeds=None, ray=False):
     """The options `keras-lr compare` and `keras-lr demo` share: how long
     and with which seeds each `what` trains, peaks, resume, jobs, verbose.
     An `epochs` or `seeds` left None is the demo's own (the option's value
-    stays None)."""
+    stays None); `ray`: the command has `--engine ray`."""
     parser.add_argument(
         "--epochs", type=_whole_number(1, MAX_DEMO_EPOCHS), default=epochs,
         help=f"epochs per {what}, at most {MAX_DEMO_EPOCHS:,} (default: "
@@ -506,7 +506,7 @@ def _add_training_arguments(parser, what, epochs=None, seeds=None):
         "--jobs", type=_whole_number(1, MAX_DEMO_JOBS), default=None,
         help="trainings at once, one process each (default: one per core, at "
         "most 4" + ("; with --engine ray: as many as the cluster holds)"
-                    if what == "training" else ")"),
+                    if ray else ")"),
     )
     parser.add_argument("--verbose", action="store_true",
                         help=f"also a line per epoch of every {what}")
@@ -530,7 +530,7 @@ def _add_compare_arguments(parser):
         "module:name of a keras_lr.comparison.Run or a list of them "
         "(default: cosine one_cycle); the constant baseline always trains",
     )
-    _add_training_arguments(parser, "training", epochs=10, seeds=3)
+    _add_training_arguments(parser, "training", epochs=10, seeds=3, ray=True)
     parser.add_argument(
         "--out", default=os.path.join("runs", "compare"),
         help="where each invocation writes a new directory, and `latest` "
