@@ -28,8 +28,8 @@ from tests.support.paths import ROOT
 
 NAME = f"keras_lr-{keras_lr.__version__}"
 _IGNORED = shutil.ignore_patterns(
-    ".git", ".venv", "__pycache__", "*.pyc", "build", "dist", "*.egg-info",
-    ".pytest_cache", ".hypothesis", "runs", ".ci",
+    ".git", ".venv", ".venv-notf", "__pycache__", "*.pyc", "build", "dist",
+    "*.egg-info", ".pytest_cache", ".hypothesis", "runs", ".ci",
 )
 
 
