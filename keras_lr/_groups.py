@@ -21,6 +21,8 @@ so that they all name them alike:
 multiplier (layer-wise decay builds them, `keras_lr.optimizers.layer_decay`).
 """
 
+from __future__ import annotations
+
 import collections
 import contextlib
 import re
@@ -83,7 +85,9 @@ def is_multi(optimizer):
     return isinstance(unwrap(optimizer), keras.optimizers.MultiOptimizer)
 
 
-def groups(optimizer):
+def groups(
+    optimizer: keras.optimizers.Optimizer,
+) -> dict[str, keras.optimizers.Optimizer]:
     """`{group name: sub-optimizer}`, the default group first.
 
     A plain optimizer is the one group `"default"`. A `MultiOptimizer` on a
@@ -136,7 +140,9 @@ def groups(optimizer):
     return named
 
 
-def group(optimizer, name):
+def group(
+    optimizer: keras.optimizers.Optimizer, name: str
+) -> keras.optimizers.Optimizer:
     """The sub-optimizer of the group `name`, or a Keras-style error.
 
     Args:
@@ -285,7 +291,11 @@ GroupRow.__doc__ = """One row of `group_table`: a variable, its group, and
 the group's rate as a multiple of the default group's."""
 
 
-def group_table(model, optimizer=None, verbose=0):
+def group_table(
+    model: keras.Model,
+    optimizer: keras.optimizers.Optimizer | None = None,
+    verbose: int = 0,
+) -> list[GroupRow]:
     """Which group trains each trainable variable, at what share of the rate.
 
     The audit of a `keras.optimizers.MultiOptimizer` before training: one

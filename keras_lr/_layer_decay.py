@@ -1,6 +1,11 @@
 """Per-group rates built from one optimizer: layer-wise decay and explicit
 multipliers, as a Keras `MultiOptimizer`."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Sequence
+
 import keras
 
 from keras_lr import _groups
@@ -10,7 +15,12 @@ from keras_lr import _validation
 _LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
 
 
-def scale_rates(model, optimizer, multipliers, verbose=0):
+def scale_rates(
+    model: keras.Model,
+    optimizer: keras.optimizers.Optimizer,
+    multipliers: Mapping[str, float] | Sequence[tuple[str, float]],
+    verbose: int = 0,
+) -> keras.optimizers.MultiOptimizer:
     """A `MultiOptimizer` giving each pattern's variables a multiple of the rate.
 
     PyTorch's param groups with their own `lr`, written as multipliers of
@@ -56,7 +66,13 @@ def scale_rates(model, optimizer, multipliers, verbose=0):
     return _build(model, optimizer, _pairs(multipliers), "multipliers", verbose)
 
 
-def layer_decay(model, optimizer, decay, layers, verbose=0):
+def layer_decay(
+    model: keras.Model,
+    optimizer: keras.optimizers.Optimizer,
+    decay: float,
+    layers: Sequence[str],
+    verbose: int = 0,
+) -> keras.optimizers.MultiOptimizer:
     """Layer-wise learning rate decay (BEiT, timm's `layer_decay`, BERT/ViT LLRD).
 
     ```python

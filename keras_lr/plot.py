@@ -1,10 +1,20 @@
 """Plots of learning rate schedules (matplotlib is imported only when used)."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from keras_lr import _validation
 from keras_lr.schedules import cyclical
 from keras_lr.schedules.base import evaluate
+
+if TYPE_CHECKING:
+    import matplotlib.axes
+    from keras.optimizers.schedules import LearningRateSchedule
 
 
 #: The most steps a plot evaluates: every step is evaluated and drawn, and
@@ -51,7 +61,14 @@ def _steps(steps):
     return array
 
 
-def plot_schedule(schedule_or_mapping, steps, ax=None, log_scale=False):
+def plot_schedule(
+    schedule_or_mapping: (
+        LearningRateSchedule | float | Mapping[str, LearningRateSchedule | float]
+    ),
+    steps: int | Sequence[int] | np.ndarray,
+    ax: matplotlib.axes.Axes | None = None,
+    log_scale: bool = False,
+) -> matplotlib.axes.Axes:
     """Plot one schedule, or a `{label: schedule}` mapping, on one axes.
 
     Values come from the host (`numpy()` for keras_lr schedules), so nothing

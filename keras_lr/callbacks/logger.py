@@ -347,6 +347,28 @@ _FILE_NUMBERS = itertools.count()
 _OUR_FILE = re.compile(r"events\.out\.tfevents\.(\d+)\..*\.learning_rate$")
 
 
+def _tensorflow(use):
+    """TensorFlow, or None: where it is not installed, or `use` is False."""
+    if use is False:
+        return None
+    try:
+        import tensorflow as tf
+    except ImportError:
+        return None
+    return tf
+
+
+class _LocalFiles:
+    """The two directory operations of `tf.io.gfile` that `_EventFile`
+    needs, on the local file system (without TensorFlow)."""
+
+    @staticmethod
+    def makedirs(directory):
+        os.makedirs(directory, exist_ok=True)
+
+    listdir = staticmethod(os.listdir)
+
+
 class _EventFile:
     """One TensorBoard event file, written synchronously in bulk.
 
@@ -354,13 +376,17 @@ class _EventFile:
     writer frames and checksums them in C++, about 1 microsecond per value
     and no background thread competing with training for the CPU
     (TensorBoard's queued `EventFileWriter`, whose checksum is pure Python,
-    takes about 12; eager `tf.summary.scalar` about 300).
+    takes about 12; eager `tf.summary.scalar` about 300). Without
+    TensorFlow (or with `tensorflow=False`), the `tensorboard` package's
+    own `RecordWriter` writes the same bytes over a plain file,
+    synchronously too, and `os` makes and lists the directory.
     """
 
-    def __init__(self, directory):
-        import tensorflow as tf
-
-        tf.io.gfile.makedirs(directory)
+    def __init__(self, directory, tensorflow=None):
+        tf = _tensorflow(tensorflow)
+        # TensorFlow's file system also writes to remote paths (gs://...).
+        files = tf.io.gfile if tf is not None else _LocalFiles
+        files.makedirs(directory)
         # A new file per fit. TensorBoard reads a run's files in the order
         # of their names, and its restart marker only drops points it read
         # before: so a name sorts after every earlier file of ours, also one
@@ -369,7 +395,7 @@ class _EventFile:
         # one process in one second in order.
         earlier = [
             int(match.group(1)) for match in map(
-                _OUR_FILE.match, tf.io.gfile.listdir(directory)
+                _OUR_FILE.match, files.listdir(directory)
             ) if match
         ]
         seconds = int(time.time())
@@ -378,7 +404,13 @@ class _EventFile:
         name = "events.out.tfevents.%010d.%s.%d.%09d.learning_rate" % (
             seconds, socket.gethostname(), os.getpid(), next(_FILE_NUMBERS),
         )
-        self._file = tf.io.TFRecordWriter(os.path.join(directory, name))
+        path = os.path.join(directory, name)
+        if tf is not None:
+            self._file = tf.io.TFRecordWriter(path)
+        else:
+            from tensorboard.summary.writer.record_writer import RecordWriter
+
+            self._file = RecordWriter(open(path, "wb"))
         header = event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
         self._file.write(header.SerializeToString())
         self._file.flush()

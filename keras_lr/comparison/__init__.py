@@ -17,6 +17,15 @@ returns it as a `Comparison`:
     <run>/peaks/x<f>/seed-<k>/   with `peaks`: the search runs
 """
 
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+
 from keras_lr.comparison import experiment as _experiment
 from keras_lr.comparison.experiment import Comparison
 from keras_lr.comparison.experiment import ScheduleResult
@@ -26,11 +35,28 @@ from keras_lr.comparison.runs import Run
 
 
 def compare(
-    build_model, data, runs=("cosine", "one_cycle"), *, seeds=3, epochs=10,
-    out=None, loss=None, metrics=(), batch_size=32, validation_split=0.2,
-    peaks=None, resume=False, first_seed=0, jobs=None, engine="auto",
-    address=None, gpus_per_run=0, name=None, verbose=False, report=None,
-):
+    build_model: Callable[[], keras.Model],
+    data: Any,
+    runs: Sequence[str | Run] = ("cosine", "one_cycle"),
+    *,
+    seeds: int = 3,
+    epochs: int = 10,
+    out: str | os.PathLike | None = None,
+    loss: Any = None,
+    metrics: Sequence[Any] = (),
+    batch_size: int = 32,
+    validation_split: float = 0.2,
+    peaks: int | Sequence[float] | None = None,
+    resume: bool = False,
+    first_seed: int = 0,
+    jobs: int | None = None,
+    engine: str = "auto",
+    address: str | None = None,
+    gpus_per_run: float = 0,
+    name: str | None = None,
+    verbose: bool = False,
+    report: Callable[[str], None] | None = None,
+) -> Comparison:
     """Compare learning rate schedules on your model, seed by seed.
 
     Every run trains with `seeds` seeds; the constant baseline (`"constant"`,

@@ -8,6 +8,12 @@ measured and the rate it suggests; `_data` draws array inputs one batch at
 a time.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
 from keras_lr.finder import _checks
 from keras_lr.finder import _state
 from keras_lr.finder import _sweep
@@ -18,21 +24,21 @@ __all__ = ["MAX_NUM_STEPS", "RangeTestResult", "find_learning_rate"]
 
 
 def find_learning_rate(
-    model,
-    x,
-    y=None,
+    model: keras.Model,
+    x: Any,
+    y: Any = None,
     *,
-    batch_size=32,
-    start_lr=1e-7,
-    end_lr=10.0,
-    num_steps=100,
-    mode="exponential",
-    smoothing=0.98,
-    divergence_threshold=4.0,
-    shuffle=True,
-    seed=None,
-    verbose="auto",
-):
+    batch_size: int = 32,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_steps: int = 100,
+    mode: str = "exponential",
+    smoothing: float = 0.98,
+    divergence_threshold: float = 4.0,
+    shuffle: bool = True,
+    seed: int | None = None,
+    verbose: str | int = "auto",
+) -> RangeTestResult:
     """The learning rate range test (Smith 2017, "Cyclical Learning Rates").
 
     Trains the compiled `model` for up to `num_steps` steps while its rate

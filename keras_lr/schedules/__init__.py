@@ -281,7 +281,9 @@ def _check_arguments(cls, arguments, where=None):
             )
 
 
-def get(identifier, **kwargs):
+def get(
+    identifier: object, **kwargs: object
+) -> keras.optimizers.schedules.LearningRateSchedule:
     """Build a learning rate schedule from a name, a config, or pass one on.
 
     Args:

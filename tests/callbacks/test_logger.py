@@ -104,6 +104,8 @@ def test_update_freq(update_freq, expected_steps, data, tmp_path):
     np.testing.assert_allclose(values, schedule.numpy(expected_steps), rtol=1e-6)
 
 
+# keras.callbacks.TensorBoard writes through TensorFlow on every backend.
+@pytest.mark.needs_tensorflow
 def test_shares_a_log_dir_with_keras_tensorboard(data, tmp_path):
     schedule = S.CosineAnnealing(0.1, decay_steps=15)
     model = tiny_model(schedule)
@@ -195,6 +197,7 @@ def test_chief_rule_on_tensorflow(monkeypatch):
         _Resolver.task_id = 1
 
 
+@pytest.mark.needs_torch
 def test_chief_rule_on_torch(monkeypatch):
     import torch.distributed
 
@@ -357,3 +360,74 @@ def test_a_trigger_mid_epoch_is_logged_from_the_next_update(data, tmp_path, with
     steps, values = read_scalars(str(tmp_path))
     np.testing.assert_array_equal(steps, np.arange(15))
     np.testing.assert_allclose(values, used, rtol=1e-6, atol=1e-9)
+
+
+def _every_event(directory):
+    """Every `Event` of the one event file under `directory`, as TensorBoard
+    loads it, with its raw bytes."""
+    from tensorboard.backend.event_processing import event_file_loader
+
+    (name,) = os.listdir(directory)
+    path = os.path.join(directory, name)
+    with open(path, "rb") as file:
+        raw = file.read()
+    return raw, list(event_file_loader.EventFileLoader(path).Load())
+
+
+@pytest.mark.needs_tensorflow
+def test_tensorboards_writer_writes_the_bytes_of_tensorflows(tmp_path, monkeypatch):
+    """Where TensorFlow is absent the event file is written by the
+    `tensorboard` package's `RecordWriter`: the same bytes as TensorFlow's
+    C++ writer, restart marker and HParams summary included, which
+    TensorBoard reads back identically."""
+    import tensorflow as tf
+    from tensorboard.plugins.hparams import api as hp
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    monkeypatch.setattr(logger_module.time, "time", lambda: 1700000000.25)
+    steps = np.arange(5, dtype=np.int64)
+    rates = 0.1 * 0.5 ** steps
+    session = hp.hparams_pb({"schedule": "cosine", "peak": 0.1}, trial_id="cosine/seed-0")
+    written = {}
+    for tensorflow in (None, False):
+        directory = str(tmp_path / f"tensorflow-{tensorflow}" / "train")
+        file = logger_module._EventFile(directory, tensorflow=tensorflow)
+        expected = tf.io.TFRecordWriter if tensorflow is None else RecordWriter
+        assert type(file._file) is expected
+        file.write_restart(0)
+        file.write_scalars("learning_rate", steps, rates)
+        file.write_summary(session, step=0)
+        file.close()
+        written[tensorflow] = _every_event(directory)
+    (ours, ours_events), (theirs, theirs_events) = written[False], written[None]
+    assert ours == theirs
+    assert ours_events == theirs_events and len(ours_events) == 8
+    assert ours_events[0].file_version == "brain.Event:2"
+    assert ours_events[1].session_log.status == ours_events[1].session_log.START
+    assert ours_events[-1].summary.value[0].tag == "_hparams_/session_start_info"
+    for tensorflow in (None, False):
+        read_steps, values = read_scalars(str(tmp_path / f"tensorflow-{tensorflow}"))
+        np.testing.assert_array_equal(read_steps, steps)
+        np.testing.assert_allclose(values, rates.astype(np.float32), rtol=0)
+
+
+@pytest.mark.without_tensorflow
+def test_a_jax_fit_without_tensorflow_logs_every_step(data, tmp_path):
+    """`make test`'s JAX pass runs in an environment without TensorFlow:
+    there the logger writes with TensorBoard's own writer, and TensorBoard's
+    reader reads the rate of every step."""
+    import importlib.util
+    import sys
+
+    assert importlib.util.find_spec("tensorflow") is None, (
+        "this test runs where TensorFlow is not installed (.venv-notf, the "
+        "JAX pass of `make test`)")
+    assert keras.backend.backend() == "jax"
+    schedule = S.Warmup(S.CosineAnnealing(0.1, 12), 3)
+    model = tiny_model(schedule)
+    model.fit(*data, batch_size=8, epochs=EPOCHS, verbose=0,
+              callbacks=[LearningRateLogger(str(tmp_path))])
+    assert "tensorflow" not in sys.modules
+    steps, values = read_scalars(str(tmp_path))
+    np.testing.assert_array_equal(steps, np.arange(EPOCHS * BATCHES))
+    np.testing.assert_allclose(values, schedule.numpy(steps), rtol=1e-6)

@@ -194,6 +194,7 @@ def test_stops_early_when_the_loss_diverges(data):
         assert smoothed[i] <= 4.0 * smoothed[:i].min()
 
 
+@pytest.mark.needs_tensorflow
 def test_tf_data_is_repeated_to_num_steps(data):
     import tensorflow as tf
 

@@ -51,3 +51,32 @@ def test_every_schedule_documents_its_formula():
 def test_top_level_all_is_importable():
     for name in keras_lr.__all__:
         assert getattr(keras_lr, name) is not None
+
+
+_TYPED = {
+    "keras_lr.find_learning_rate": keras_lr.find_learning_rate,
+    "keras_lr.compare": keras_lr.compare,
+    "keras_lr.schedules.get": schedules.get,
+    "keras_lr.optimizers.scale_rates": keras_lr.optimizers.scale_rates,
+    "keras_lr.optimizers.layer_decay": keras_lr.optimizers.layer_decay,
+    "keras_lr.optimizers.groups": keras_lr.optimizers.groups,
+    "keras_lr.optimizers.group": keras_lr.optimizers.group,
+    "keras_lr.optimizers.group_table": keras_lr.optimizers.group_table,
+}
+
+
+@pytest.mark.parametrize("name", list(_TYPED))
+def test_public_functions_carry_type_hints_that_resolve(name):
+    import typing
+
+    function = _TYPED[name]
+    hints = typing.get_type_hints(function)
+    assert set(hints) == set(inspect.signature(function).parameters) | {"return"}
+
+
+def test_plot_schedule_carries_type_hints():
+    """Its axes type names matplotlib, imported only when a plot is drawn:
+    the hints are for type checkers, not `typing.get_type_hints`."""
+    signature = inspect.signature(keras_lr.plot_schedule)
+    assert all(p.annotation is not p.empty for p in signature.parameters.values())
+    assert signature.return_annotation == "matplotlib.axes.Axes"

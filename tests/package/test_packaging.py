@@ -28,8 +28,8 @@ from tests.support.paths import ROOT
 
 NAME = f"keras_lr-{keras_lr.__version__}"
 _IGNORED = shutil.ignore_patterns(
-    ".git", ".venv", "__pycache__", "*.pyc", "build", "dist", "*.egg-info",
-    ".pytest_cache", ".hypothesis", "runs", ".ci",
+    ".git", ".venv", ".venv-notf", "__pycache__", "*.pyc", "build", "dist",
+    "*.egg-info", ".pytest_cache", ".hypothesis", "runs", ".ci",
 )
 
 
@@ -104,6 +104,8 @@ def test_the_wheel_holds_the_licence_metadata_and_no_tests(dist):
     # `python -m keras_lr`, and the file the front runs before keras_lr is
     # imported (it loads it by path).
     assert {"keras_lr/__main__.py", "keras_lr/demo/startup.py"} <= names
+    # PEP 561: the type hints are for type checkers too.
+    assert "keras_lr/py.typed" in names
     assert not [name for name in names if name.startswith(("tests/", "examples/"))]
     headers = [line for line in metadata.split("\n\n")[0].splitlines()]
     assert "License: Apache-2.0" in headers
@@ -127,6 +129,14 @@ def test_dev_holds_everything_the_demo_and_the_docs_install():
                 if line.strip() and not line.strip().startswith("#")}
 
     assert requirements("examples") <= requirements("dev")
+    # `make test`'s JAX pass installs `jax` and `test`, and no TensorFlow.
+    assert requirements("test") <= requirements("dev")
+    assert requirements("tensorflow") <= requirements("examples")
+    assert requirements("tensorflow") <= requirements("dev")
+    for extra in ("jax", "test"):
+        assert not [r for r in requirements(extra) if r.startswith("tensorflow")]
+    assert not [r for r in config["options"]["install_requires"].splitlines()
+                if r.strip().startswith("tensorflow")]
     # `make test` builds the documentation site.
     assert requirements("docs") <= requirements("dev")
     assert not {"pytest", "hypothesis", "jax"} & {
@@ -144,11 +154,13 @@ def venv(dist, tmp_path_factory):
                    check=True, timeout=120)
     python = path / "bin" / "python"
     # The wheel goes in first, into an empty environment: pip then sees no
-    # other keras_lr to replace.
+    # other keras_lr to replace (not even this tree's `keras_lr.egg-info`,
+    # which an editable install leaves here, through PYTHONPATH=.).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install",
          "--quiet", "--no-deps", "--no-index", str(wheel)],
-        check=True, capture_output=True, timeout=300,
+        check=True, capture_output=True, timeout=300, env=env,
     )
     site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],

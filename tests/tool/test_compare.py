@@ -21,7 +21,6 @@ import time
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import keras_lr
 from keras_lr.comparison import Run
@@ -114,6 +113,8 @@ def test_the_summary_is_the_histories_paired_with_the_baseline(on_arrays):
 
 
 def test_datasets_train_with_their_own_batches(tmp_path):
+    import tensorflow as tf
+
     x, y = arrays()
     train = tf.data.Dataset.from_tensor_slices((x[:150], y[:150])).batch(50)
     validation = tf.data.Dataset.from_tensor_slices((x[150:], y[150:])).batch(50)
@@ -139,6 +140,8 @@ def test_datasets_train_with_their_own_batches(tmp_path):
 def shuffled_datasets():
     """A function returning datasets: called after the seed is set, once per
     training, so that a shuffled dataset repeats its order within a seed."""
+    import tensorflow as tf
+
     x, y = arrays()
     train = tf.data.Dataset.from_tensor_slices((x[:150], y[:150]))
     validation = tf.data.Dataset.from_tensor_slices((x[150:], y[150:])).batch(50)
@@ -373,6 +376,8 @@ def test_ray_refuses_an_address_where_this_process_is_connected(ray_cluster, tmp
 def test_ray_refuses_what_it_cannot_send_before_any_training(ray_cluster, tmp_path):
     # (`ray_cluster`: this test imports ray, which must come after the
     # fixture's environment.)
+    import tensorflow as tf
+
     x, y = arrays()
     datasets = (tf.data.Dataset.from_tensor_slices((x, y)).batch(50),
                 tf.data.Dataset.from_tensor_slices((x, y)).batch(50))
