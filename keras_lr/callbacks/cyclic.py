@@ -8,7 +8,6 @@ import keras
 import numpy as np
 
 from keras_lr import _groups
-from keras_lr import _keras_private
 from keras_lr import _validation
 from keras_lr._keras_private import weights_file_name
 from keras_lr.callbacks import _optimizer_rate
