@@ -11,9 +11,13 @@ from tests.support.paths import ROOT
 def run_main(argv, capsys):
     """`(exit status, stdout, stderr)` of `keras-lr argv` in this process.
 
-    Keras is started first as the command starts it (TensorFlow probes its
-    devices, its start-up lines hidden), so that what this test captures
-    does not depend on whether an earlier test in the process did.
+    Keras is started first as the command starts it, and what that prints
+    is dropped: TensorFlow probes its devices once per process, and where
+    this process imported TensorFlow before (the test module did), the
+    probe's failed-cuInit line comes alone, which the command's start-up
+    keeps (it hides it only beside the no-driver line of the import). So
+    what a test captures is the command's output alone, whether or not an
+    earlier test in the process probed the devices.
     """
     from keras_lr.demo import startup
 
